@@ -1,0 +1,92 @@
+// Public surface of @chatdebug/sdk. Everything not exported here is internal.
+
+export {
+  ChatDebugError,
+  ERROR_CODES,
+  InvalidArgumentError,
+  RunNotFoundError,
+  RunFinalizedError,
+  StepInsertUnexpectedError,
+  StepNumberExhaustedError,
+  NotFoundError,
+  AbortedError,
+  TimeoutError,
+} from './errors/chat-debug-error.js';
+export type { ErrorCode } from './errors/chat-debug-error.js';
+
+export { systemClock } from './clock/clock.js';
+export type { Clock, TimerHandle } from './clock/clock.js';
+export { consoleLogger, silentLogger, describeError } from './logger/logger.js';
+export type { Logger, LogAttributes } from './logger/logger.js';
+
+export { STATUSES, TERMINAL_STATUSES, statusPriority, isTerminalStatus, isStatus, worseOutcome } from './model/status.js';
+export type { Status } from './model/status.js';
+export { RUN_KINDS, RUN_KIND_PATTERN, isRunKind } from './model/run-kind.js';
+export type { RunKind, BuiltinRunKind } from './model/run-kind.js';
+export { OPERATIONS, isOperation } from './model/operation.js';
+export type { Operation } from './model/operation.js';
+export { NIL_UUID, isUuid, newId } from './model/ids.js';
+export { JSON_NULL, isJsonNull, isJsonObject } from './model/json.js';
+export type { JsonValue, JsonObject, JsonNull, JsonPatch } from './model/json.js';
+export type { RunRecord, StepRecord, RunWithSteps } from './model/records.js';
+export { ATTEMPT_STATUSES } from './model/attempt.js';
+export type { Attempt, AttemptStatus } from './model/attempt.js';
+export { USAGE_KEYS } from './model/usage.js';
+export type { Usage } from './model/usage.js';
+export {
+  EVENT_KINDS,
+  CHANNEL_PREFIX,
+  BROADCAST_CHANNEL,
+  eventChannel,
+  debugEvent,
+  encodeEvent,
+  decodeEvent,
+} from './model/events.js';
+export type { EventKind, DebugEvent, DebugEventPayload } from './model/events.js';
+
+export type {
+  Exporter,
+  RunUpdate,
+  StepUpdate,
+  StepInsertResult,
+  StepTouch,
+  RunTouch,
+  FinalizeStaleResult,
+} from './exporter/exporter.js';
+export type { SettingsStore } from './exporter/settings-store.js';
+export type { EventBus, EventHandler, Unsubscribe, SubscriptionTarget } from './events/event-bus.js';
+export { InProcessEventBus } from './events/in-process-event-bus.js';
+export type { InProcessEventBusOptions } from './events/in-process-event-bus.js';
+
+export { sanitizeJson, sanitizeJsonObject, sanitizeText } from './payload/sanitize.js';
+export type { SanitizeOptions } from './payload/sanitize.js';
+
+export {
+  DebugService,
+  DEFAULT_STALE_AFTER_MILLIS,
+  DEFAULT_FINALIZE_TIMEOUT_MILLIS,
+  DEFAULT_RETENTION_DAYS,
+  MAX_CREATE_STEP_ATTEMPTS,
+} from './service/debug-service.js';
+export type {
+  DebugServiceOptions,
+  CreateRunParams,
+  UpdateRunParams,
+  CreateStepParams,
+  UpdateStepParams,
+  FinalizeRunParams,
+  PurgeOptions,
+  PurgeResult,
+} from './service/debug-service.js';
+export {
+  truncateLabel,
+  seedSummary,
+  extractFirstUserText,
+  aggregateRunSummary,
+  MAX_LABEL_LENGTH,
+  DERIVED_SUMMARY_KEYS,
+} from './service/summary.js';
+export type { PromptMessage } from './service/summary.js';
+export { classifyError, classifyCallError, isAbortError, isTimeoutError, normalizeError } from './service/classify-error.js';
+export type { NormalizedError } from './service/classify-error.js';
+export { StepCounter } from './service/step-counter.js';

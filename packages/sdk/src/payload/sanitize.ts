@@ -1,0 +1,133 @@
+import type { JsonObject, JsonValue } from '../model/json.js';
+
+/** Bounds applied when arbitrary values become stored JSON. */
+export interface SanitizeOptions {
+  /**
+   * Largest serialized size of one JSON value, in UTF-16 code units (≈ bytes for ASCII).
+   * A larger value is replaced by a marker object with a preview.
+   * @defaultValue 1_000_000
+   */
+  maxJsonBytes?: number;
+  /**
+   * Deepest nesting kept; deeper values become `"[MaxDepth]"`.
+   * @defaultValue 64
+   */
+  maxDepth?: number;
+}
+
+const DEFAULT_MAX_JSON_BYTES = 1_000_000;
+const DEFAULT_MAX_DEPTH = 64;
+const PREVIEW_CHARS = 2_000;
+
+/**
+ * Makes text safe for PostgreSQL jsonb: NUL (rejected by jsonb) and lone surrogates (not valid
+ * UTF-8) become U+FFFD. Returns the input itself when nothing needed changing.
+ */
+export function sanitizeText(text: string): string {
+  const wellFormed = text.isWellFormed() ? text : text.toWellFormed();
+  return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '\uFFFD') : wellFormed;
+}
+
+/**
+ * Turns any value into plain JSON data the exporters can store: a snapshot (later mutation of
+ * the input does not show), never a throw. Circular references become `"[Circular]"`, BigInt a
+ * decimal string, functions and symbols are dropped (null inside arrays), Dates ISO strings,
+ * Maps objects, Sets arrays, Errors `{name, message}`, binary data `"[binary N bytes]"`,
+ * non-finite numbers null, and text is made jsonb-safe. A value whose JSON is larger than
+ * `maxJsonBytes` becomes `{ truncated: true, original_bytes, preview }`.
+ */
+export function sanitizeJson(value: unknown, options: SanitizeOptions = {}): JsonValue {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const clean = convert(value, 0, maxDepth, new Set()) ?? null;
+  const maxBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
+  if (typeof clean !== 'object' || clean === null) {
+    if (typeof clean === 'string' && clean.length > maxBytes) return truncatedMarker(JSON.stringify(clean));
+    return clean;
+  }
+  const text = JSON.stringify(clean);
+  return text.length > maxBytes ? truncatedMarker(text) : clean;
+}
+
+/** {@link sanitizeJson} for values that must be objects: anything else becomes `{ value: ... }`. */
+export function sanitizeJsonObject(value: unknown, options?: SanitizeOptions): JsonObject {
+  const clean = sanitizeJson(value, options);
+  if (typeof clean === 'object' && clean !== null && !Array.isArray(clean)) return clean;
+  return clean === null ? {} : { value: clean };
+}
+
+function truncatedMarker(text: string): JsonObject {
+  return { truncated: true, original_bytes: Buffer.byteLength(text), preview: sanitizeText(cutAtCodePoint(text, PREVIEW_CHARS)) };
+}
+
+function cutAtCodePoint(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
+}
+
+function convert(value: unknown, depth: number, maxDepth: number, seen: Set<object>): JsonValue | undefined {
+  switch (typeof value) {
+    case 'string':
+      return sanitizeText(value);
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (depth >= maxDepth) return '[MaxDepth]';
+  if (seen.has(object)) return '[Circular]';
+  if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) return `[binary ${object.byteLength} bytes]`;
+  seen.add(object);
+  try {
+    if (Array.isArray(object)) {
+      return object.map((item) => convert(item, depth + 1, maxDepth, seen) ?? null);
+    }
+    if (object instanceof Set) {
+      return [...object].map((item) => convert(item, depth + 1, maxDepth, seen) ?? null);
+    }
+    if (object instanceof Map) {
+      const out: JsonObject = {};
+      for (const [key, item] of object) {
+        const converted = convert(item, depth + 1, maxDepth, seen);
+        if (converted !== undefined) out[sanitizeText(String(key))] = converted;
+      }
+      return out;
+    }
+    if (object instanceof Error) {
+      return { name: sanitizeText(object.name), message: sanitizeText(object.message) };
+    }
+    const toJSON = (object as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      let replaced: unknown;
+      try {
+        replaced = toJSON.call(object);
+      } catch {
+        return '[Unserializable]';
+      }
+      if (replaced !== object) return convert(replaced, depth + 1, maxDepth, seen);
+    }
+    const out: JsonObject = {};
+    for (const key of Object.keys(object)) {
+      let item: unknown;
+      try {
+        item = (object as Record<string, unknown>)[key];
+      } catch {
+        item = '[Unreadable]';
+      }
+      const converted = convert(item, depth + 1, maxDepth, seen);
+      if (converted !== undefined) out[sanitizeText(key)] = converted;
+    }
+    return out;
+  } finally {
+    seen.delete(object);
+  }
+}

@@ -1,0 +1,35 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RunSpan, StepSpan } from './spans.js';
+
+/** What is active in the current async context. */
+export interface TraceContext {
+  readonly run?: RunSpan;
+  readonly step?: StepSpan;
+}
+
+const STORAGE_KEY = Symbol.for('@chatdebug/trace-context');
+
+// One storage per process, shared by duplicate installs of this package, so a span made by
+// one copy is visible to instrumentation loaded from another.
+const storage: AsyncLocalStorage<TraceContext> = ((globalThis as Record<symbol, unknown>)[STORAGE_KEY] ??=
+  new AsyncLocalStorage<TraceContext>()) as AsyncLocalStorage<TraceContext>;
+
+/** The run active in this async context, if any. */
+export function activeRun(): RunSpan | undefined {
+  return storage.getStore()?.run;
+}
+
+/** The step active in this async context, if any. */
+export function activeStep(): StepSpan | undefined {
+  return storage.getStore()?.step;
+}
+
+/** Runs `fn` with `run` active (and no active step). */
+export function withRun<T>(run: RunSpan, fn: () => T): T {
+  return storage.run({ run }, fn);
+}
+
+/** Runs `fn` with `step` (and its run) active. */
+export function withStep<T>(step: StepSpan, fn: () => T): T {
+  return storage.run({ run: step.run, step }, fn);
+}
