@@ -90,3 +90,33 @@ export type { PromptMessage } from './service/summary.js';
 export { classifyError, classifyCallError, isAbortError, isTimeoutError, normalizeError } from './service/classify-error.js';
 export type { NormalizedError } from './service/classify-error.js';
 export { StepCounter } from './service/step-counter.js';
+
+export { boundText, countRunes, cutToUtf8Bytes, resolvePayloadBounds, DEFAULT_MAX_TEXT_RUNES, DEFAULT_MAX_BODY_BYTES } from './payload/bounds.js';
+export type { PayloadBounds, ResolvedPayloadBounds, BoundedText } from './payload/bounds.js';
+
+export { ExportPipeline } from './export/export-pipeline.js';
+export type { ExportOperation, ExportPipelineOptions, PipelineStats, FlushResult } from './export/export-pipeline.js';
+export { isTransientError } from './export/transient-error.js';
+export type { RetryOptions } from './export/retry.js';
+
+export { Tracer, createTracer } from './tracer/tracer.js';
+export type { TracerOptions, CreateTracerOptions, TraceCallOptions, TraceStreamOptions, TracerStats } from './tracer/tracer.js';
+export type { TracerCounters } from './tracer/tracer-core.js';
+export type {
+  RunSpan,
+  StepSpan,
+  AttemptSink,
+  StartRunOptions,
+  StartStepOptions,
+  RunSpanUpdate,
+  StepSpanUpdate,
+  EndRunOptions,
+  EndStepOptions,
+} from './tracer/spans.js';
+export { NoopRunSpan, NoopStepSpan, NOOP_RUN } from './tracer/noop-spans.js';
+export { activeRun, activeStep, withRun, withStep } from './tracer/context.js';
+export type { TraceContext } from './tracer/context.js';
+export { StreamAccumulator } from './tracer/stream-accumulator.js';
+export { recordStream, observeStreamPart } from './tracer/record-stream.js';
+export type { RecordStreamOptions, StreamObserver } from './tracer/record-stream.js';
+export { HeartbeatScheduler } from './tracer/heartbeat-scheduler.js';

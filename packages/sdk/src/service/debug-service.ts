@@ -160,6 +160,8 @@ export interface FinalizeRunParams {
   seedSummary?: JsonObject;
   /** @defaultValue the service's `finalizeTimeoutMillis` */
   timeoutMillis?: number;
+  /** When the run ended: stamped as `finishedAt` (unless already set) and `updatedAt`. @defaultValue clock.now() */
+  at?: Date;
 }
 
 /** Input of {@link DebugService.purgeExpired}. */
@@ -466,6 +468,7 @@ export class DebugService {
     const chatId = requireUuid('chatId', params.chatId);
     const status = requireStatus('status', params.status);
     const timeout = positiveOr(params.timeoutMillis, this.#finalizeTimeoutMillis);
+    const at = optionalDate('at', params.at);
     try {
       return await withTimeout(this.clock, timeout, 'finalizeRun', async () => {
         let summary: JsonObject | undefined = params.seedSummary;
@@ -474,7 +477,7 @@ export class DebugService {
         } catch (error) {
           this.logger.warn('failed to aggregate the run summary', { run_id: runId, chat_id: chatId, error: describeError(error) });
         }
-        const now = this.clock.now();
+        const now = at ?? this.clock.now();
         return this.updateRun({ id: runId, chatId, status, summary, finishedAt: now, at: now });
       });
     } finally {

@@ -1,0 +1,159 @@
+import { newId } from '../model/ids.js';
+import type { JsonObject } from '../model/json.js';
+import type { RunKind } from '../model/run-kind.js';
+import type { Status } from '../model/status.js';
+import { worseOutcome } from '../model/status.js';
+import { optionalMessageId, optionalText, optionalUuid, requireOperation, requireStatus, requireUuid } from '../model/validate.js';
+import { classifyError } from '../service/classify-error.js';
+import type { UpdateRunParams } from '../service/debug-service.js';
+import { NoopStepSpan } from './noop-spans.js';
+import type { EndRunOptions, RunSpan, RunSpanUpdate, StartStepOptions, StepSpan } from './spans.js';
+import { RecordingStepSpan } from './step-span.js';
+import type { TracerCore } from './tracer-core.js';
+import { rejectInput, snapshot } from './tracer-core.js';
+
+/** The recording run span. Internal: users get it as a `RunSpan`. */
+export class RecordingRunSpan implements RunSpan {
+  readonly id: string;
+  readonly chatId: string;
+  readonly kind: RunKind;
+  readonly isRecording = true;
+  readonly #core: TracerCore;
+  readonly #openSteps = new Set<RecordingStepSpan>();
+  readonly #heartbeat: boolean;
+  #summary: JsonObject;
+  #outcome: Status | undefined;
+  #ended = false;
+
+  constructor(core: TracerCore, fields: { id: string; chatId: string; kind: RunKind; summary: JsonObject; heartbeat: boolean }) {
+    this.#core = core;
+    this.id = fields.id;
+    this.chatId = fields.chatId;
+    this.kind = fields.kind;
+    this.#summary = fields.summary;
+    this.#heartbeat = fields.heartbeat;
+    if (fields.heartbeat) core.heartbeats.add(this);
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  startStep(options: StartStepOptions = {}): StepSpan {
+    const core = this.#core;
+    const operation = options.operation ?? 'generate';
+    if (this.#ended) {
+      core.counters.afterEnd++;
+      core.logger.warn('step started on an ended run; not recorded', { run_id: this.id });
+      return new NoopStepSpan(this, operation, core.clock);
+    }
+    let id: string;
+    let historyTipMessageId: number | undefined;
+    try {
+      requireOperation('operation', operation);
+      id = options.id === undefined ? newId() : requireUuid('id', options.id);
+      historyTipMessageId = optionalMessageId('historyTipMessageId', options.historyTipMessageId);
+    } catch (error) {
+      rejectInput(core, error, 'startStep');
+      return new NoopStepSpan(this, operation, core.clock);
+    }
+    const stepNumber = core.service.stepCounter.next(this.id);
+    const step = new RecordingStepSpan(core, this, { id, stepNumber, operation }, (ended) => this.#stepEnded(ended));
+    core.counters.stepsStarted++;
+    this.#openSteps.add(step);
+    core.pipeline.enqueue({
+      type: 'createStep',
+      runId: this.id,
+      stepId: id,
+      params: {
+        id,
+        runId: this.id,
+        chatId: this.chatId,
+        stepNumber,
+        operation,
+        historyTipMessageId,
+        normalizedRequest: snapshot(core, options.request),
+        at: core.clock.now(),
+      },
+      onStored: (stored) => step.stored(stored.stepNumber),
+    });
+    if (options.heartbeat ?? true) core.heartbeats.add(step);
+    return step;
+  }
+
+  update(fields: RunSpanUpdate): this {
+    const core = this.#core;
+    if (this.#ended) {
+      core.counters.afterEnd++;
+      return this;
+    }
+    const params: UpdateRunParams = { id: this.id, chatId: this.chatId, at: core.clock.now() };
+    try {
+      params.provider = optionalText('provider', fields.provider);
+      params.model = optionalText('model', fields.model);
+      params.modelConfigId = optionalUuid('modelConfigId', fields.modelConfigId);
+      params.historyTipMessageId = optionalMessageId('historyTipMessageId', fields.historyTipMessageId);
+    } catch (error) {
+      rejectInput(core, error, 'run.update');
+      return this;
+    }
+    if (fields.summary !== undefined) {
+      const merged = snapshot(core, { ...this.#summary, ...fields.summary }) as JsonObject;
+      this.#summary = merged;
+      params.summary = merged;
+    }
+    core.pipeline.enqueue({ type: 'updateRun', runId: this.id, params });
+    return this;
+  }
+
+  recordOutcome(status: Status): this {
+    try {
+      this.#outcome = worseOutcome(this.#outcome, requireStatus('status', status));
+    } catch (error) {
+      rejectInput(this.#core, error, 'run.recordOutcome');
+    }
+    return this;
+  }
+
+  heartbeat(): void {
+    if (this.#ended) return;
+    // An open step's heartbeat already touches the run.
+    for (const step of this.#openSteps) if (this.#core.heartbeats.has(step)) return;
+    const core = this.#core;
+    core.pipeline.enqueue({ type: 'touchRun', runId: this.id, params: { runId: this.id, chatId: this.chatId, at: core.clock.now() } });
+  }
+
+  end(options: EndRunOptions = {}): void {
+    const core = this.#core;
+    if (this.#ended) {
+      core.counters.afterEnd++;
+      return;
+    }
+    let status: Status;
+    try {
+      status =
+        options.status !== undefined
+          ? requireStatus('status', options.status)
+          : options.error !== undefined
+            ? worseOutcome(this.#outcome, classifyError(options.error))
+            : (this.#outcome ?? 'completed');
+    } catch (error) {
+      rejectInput(core, error, 'run.end');
+      status = this.#outcome ?? 'completed';
+    }
+    // Steps left open when their run ends did not finish: record them as interrupted.
+    for (const step of [...this.#openSteps]) step.end({ status: 'interrupted' });
+    this.#ended = true;
+    if (this.#heartbeat) core.heartbeats.delete(this);
+    core.pipeline.enqueue({
+      type: 'finalizeRun',
+      runId: this.id,
+      params: { runId: this.id, chatId: this.chatId, status, seedSummary: this.#summary, at: core.clock.now() },
+    });
+  }
+
+  #stepEnded(step: RecordingStepSpan): void {
+    this.#openSteps.delete(step);
+    this.#core.heartbeats.delete(step);
+  }
+}

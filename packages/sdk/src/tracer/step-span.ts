@@ -1,0 +1,139 @@
+import type { Clock } from '../clock/clock.js';
+import type { Attempt } from '../model/attempt.js';
+import type { JsonValue } from '../model/json.js';
+import { JSON_NULL, isJsonNull } from '../model/json.js';
+import type { Operation } from '../model/operation.js';
+import type { Status } from '../model/status.js';
+import { isTerminalStatus, statusPriority } from '../model/status.js';
+import type { UpdateStepParams } from '../service/debug-service.js';
+import type { EndStepOptions, RunSpan, StepSpan, StepSpanUpdate } from './spans.js';
+import type { TracerCore } from './tracer-core.js';
+import { errorPayload, snapshot } from './tracer-core.js';
+
+/** The recording step span. Internal: users get it as a `StepSpan`. */
+export class RecordingStepSpan implements StepSpan {
+  readonly id: string;
+  readonly runId: string;
+  readonly chatId: string;
+  readonly operation: Operation;
+  readonly run: RunSpan;
+  readonly isRecording = true;
+  readonly #core: TracerCore;
+  readonly #onEnd: (step: RecordingStepSpan) => void;
+  readonly #attempts: JsonValue[] = [];
+  #stepNumber: number;
+  #attemptNumber = 0;
+  #status: Status | undefined;
+  #errorWritten = false;
+
+  constructor(
+    core: TracerCore,
+    run: RunSpan,
+    fields: { id: string; stepNumber: number; operation: Operation },
+    onEnd: (step: RecordingStepSpan) => void,
+  ) {
+    this.#core = core;
+    this.run = run;
+    this.id = fields.id;
+    this.runId = run.id;
+    this.chatId = run.chatId;
+    this.operation = fields.operation;
+    this.#stepNumber = fields.stepNumber;
+    this.#onEnd = onEnd;
+  }
+
+  get stepNumber(): number {
+    return this.#stepNumber;
+  }
+
+  get clock(): Clock {
+    return this.#core.clock;
+  }
+
+  get ended(): boolean {
+    return this.#status !== undefined;
+  }
+
+  get status(): Status | undefined {
+    return this.#status;
+  }
+
+  /** Called by the pipeline once the insert landed, possibly with a bumped number. */
+  stored(stepNumber: number): void {
+    this.#stepNumber = stepNumber;
+  }
+
+  nextAttemptNumber(): number {
+    return ++this.#attemptNumber;
+  }
+
+  recordAttempt(attempt: Attempt): void {
+    const entry = snapshot(this.#core, attempt);
+    if (entry === undefined) return;
+    this.#attempts.push(entry);
+    this.#attemptNumber = Math.max(this.#attemptNumber, attempt.number);
+    // The attempt list is rewritten whole; the pipeline writes the newest snapshot after the others.
+    this.#write({ attempts: [...this.#attempts] });
+  }
+
+  update(fields: StepSpanUpdate): this {
+    this.#write(this.#payload(fields));
+    return this;
+  }
+
+  heartbeat(): void {
+    if (this.ended) return;
+    const core = this.#core;
+    core.pipeline.enqueue({
+      type: 'touchStep',
+      runId: this.runId,
+      stepId: this.id,
+      params: { stepId: this.id, runId: this.runId, chatId: this.chatId, at: core.clock.now() },
+    });
+  }
+
+  end(options: EndStepOptions = {}): void {
+    const error = options.error;
+    const status: Status = options.status ?? (error !== undefined && error !== null && !isJsonNull(error) ? 'error' : 'completed');
+    const current = this.#status;
+    // A late, lower-priority outcome (the "interrupted" safety net) never clobbers a final one.
+    if (current !== undefined && isTerminalStatus(current) && statusPriority(status) < statusPriority(current)) return;
+    const payload = this.#payload(options);
+    // A success after an earlier failure (a retry in the same step) erases the stale error.
+    if (status === 'completed' && payload.error === undefined && this.#errorWritten) {
+      payload.error = JSON_NULL;
+      this.#errorWritten = false;
+    }
+    this.#status = status;
+    this.#write({ ...payload, status, attempts: [...this.#attempts], finishedAt: this.#core.clock.now() });
+    this.#onEnd(this);
+  }
+
+  #payload(fields: StepSpanUpdate): Partial<UpdateStepParams> {
+    const core = this.#core;
+    const payload: Partial<UpdateStepParams> = {};
+    const response = snapshot(core, fields.response);
+    if (response !== undefined) payload.normalizedResponse = response;
+    const usage = snapshot(core, fields.usage);
+    if (usage !== undefined) payload.usage = usage;
+    const metadata = snapshot(core, fields.metadata);
+    if (metadata !== undefined) payload.metadata = metadata;
+    const error = errorPayload(core, fields.error);
+    if (error !== undefined) {
+      payload.error = error;
+      this.#errorWritten = !isJsonNull(error);
+    }
+    if (fields.assistantMessageId !== undefined) payload.assistantMessageId = fields.assistantMessageId;
+    return payload;
+  }
+
+  #write(fields: Partial<UpdateStepParams>): void {
+    const core = this.#core;
+    core.pipeline.enqueue({
+      type: 'updateStep',
+      runId: this.runId,
+      stepId: this.id,
+      params: { ...fields, id: this.id, chatId: this.chatId, at: fields.finishedAt ?? core.clock.now() },
+    });
+  }
+}

@@ -1,0 +1,58 @@
+import type { Clock } from '../clock/clock.js';
+import type { ExportPipeline } from '../export/export-pipeline.js';
+import type { Logger } from '../logger/logger.js';
+import { describeError } from '../logger/logger.js';
+import type { JsonNull, JsonValue } from '../model/json.js';
+import { JSON_NULL, isJsonNull } from '../model/json.js';
+import type { SanitizeOptions } from '../payload/sanitize.js';
+import { sanitizeJson } from '../payload/sanitize.js';
+import { normalizeError } from '../service/classify-error.js';
+import type { DebugService } from '../service/debug-service.js';
+import type { HeartbeatScheduler } from './heartbeat-scheduler.js';
+
+/** Counters of the caller's path (the pipeline counts the writes). */
+export interface TracerCounters {
+  runsStarted: number;
+  stepsStarted: number;
+  /** Calls rejected for bad input (an invalid id, an unknown status...) and turned into no-ops. */
+  invalidInput: number;
+  /** Calls on a span that had already ended (e.g. a step started on an ended run). */
+  afterEnd: number;
+}
+
+/** What spans share with their tracer. Internal. */
+export interface TracerCore {
+  readonly service: DebugService;
+  readonly pipeline: ExportPipeline;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly heartbeats: HeartbeatScheduler;
+  readonly counters: TracerCounters;
+  /** Throw `InvalidArgumentError` on bad input instead of warning and handing out a no-op. */
+  readonly strict: boolean;
+  readonly sanitize: SanitizeOptions;
+}
+
+/**
+ * Handles bad input on the caller's path: rethrows in strict mode, otherwise logs, counts and
+ * reports false so the caller can fall back to a no-op.
+ */
+export function rejectInput(core: TracerCore, error: unknown, context: string): false {
+  if (core.strict) throw error;
+  core.counters.invalidInput++;
+  core.logger.warn(`${context}: invalid input ignored`, { error: describeError(error) });
+  return false;
+}
+
+/** A JSON snapshot of a payload, taken on the caller's path so later mutation does not leak in. */
+export function snapshot(core: TracerCore, value: unknown): JsonValue | undefined {
+  if (value === undefined || value === null) return undefined;
+  return sanitizeJson(value, core.sanitize);
+}
+
+/** An error payload: Errors are normalized to `{ message, type, ... }`; `JSON_NULL` passes through. */
+export function errorPayload(core: TracerCore, error: unknown): JsonValue | JsonNull | undefined {
+  if (error === undefined || error === null) return undefined;
+  if (isJsonNull(error)) return JSON_NULL;
+  return sanitizeJson(error instanceof Error ? normalizeError(error) : error, core.sanitize);
+}
