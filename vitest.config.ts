@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources (the `@chatdebug/source` export
@@ -5,8 +6,15 @@ import { defineConfig } from 'vitest/config';
 // on purpose to catch packaging mistakes.
 const conditions = ['@chatdebug/source', 'import', 'module', 'node', 'default'];
 
+// Tests of one package may use another's test doubles without a (cyclic) package dependency.
+const workspace = ['sdk', 'testing', 'exporter-postgres', 'otel', 'cli'];
+const alias = workspace.map((name) => ({
+  find: new RegExp(`^@chatdebug/${name}$`),
+  replacement: fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
+}));
+
 export default defineConfig({
-  resolve: { conditions },
+  resolve: { conditions, alias },
   ssr: { resolve: { conditions, externalConditions: ['@chatdebug/source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
