@@ -120,3 +120,12 @@ export { StreamAccumulator } from './tracer/stream-accumulator.js';
 export { recordStream, observeStreamPart } from './tracer/record-stream.js';
 export type { RecordStreamOptions, StreamObserver } from './tracer/record-stream.js';
 export { HeartbeatScheduler } from './tracer/heartbeat-scheduler.js';
+export type {
+  SpanListener,
+  RunStartEvent,
+  RunUpdateEvent,
+  RunEndEvent,
+  StepStartEvent,
+  StepUpdateEvent,
+  StepEndEvent,
+} from './tracer/span-listener.js';

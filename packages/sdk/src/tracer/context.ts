@@ -24,12 +24,25 @@ export function activeStep(): StepSpan | undefined {
   return storage.getStore()?.step;
 }
 
+/** Spans may carry this hook to let listeners follow activation (e.g. an OTel context). */
+export const ACTIVATE: unique symbol = Symbol.for('@chatdebug/activate') as never;
+
+/** A span that can wrap its own activation. */
+export interface Activatable {
+  [ACTIVATE]?<T>(fn: () => T): T;
+}
+
+function activate<T>(span: RunSpan | StepSpan, fn: () => T): T {
+  const hook = (span as Activatable)[ACTIVATE];
+  return hook ? hook.call<RunSpan | StepSpan, [() => T], T>(span, fn) : fn();
+}
+
 /** Runs `fn` with `run` active (and no active step). */
 export function withRun<T>(run: RunSpan, fn: () => T): T {
-  return storage.run({ run }, fn);
+  return storage.run({ run }, () => activate(run, fn));
 }
 
 /** Runs `fn` with `step` (and its run) active. */
 export function withStep<T>(step: StepSpan, fn: () => T): T {
-  return storage.run({ run: step.run, step }, fn);
+  return storage.run({ run: step.run, step }, () => activate(step, fn));
 }

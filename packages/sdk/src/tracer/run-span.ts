@@ -9,11 +9,13 @@ import type { UpdateRunParams } from '../service/debug-service.js';
 import { NoopStepSpan } from './noop-spans.js';
 import type { EndRunOptions, RunSpan, RunSpanUpdate, StartStepOptions, StepSpan } from './spans.js';
 import { RecordingStepSpan } from './step-span.js';
+import type { Activatable } from './context.js';
+import { ACTIVATE } from './context.js';
 import type { TracerCore } from './tracer-core.js';
-import { rejectInput, snapshot } from './tracer-core.js';
+import { activateWithListeners, notify, rejectInput, snapshot } from './tracer-core.js';
 
 /** The recording run span. Internal: users get it as a `RunSpan`. */
-export class RecordingRunSpan implements RunSpan {
+export class RecordingRunSpan implements RunSpan, Activatable {
   readonly id: string;
   readonly chatId: string;
   readonly kind: RunKind;
@@ -58,6 +60,7 @@ export class RecordingRunSpan implements RunSpan {
       return new NoopStepSpan(this, operation, core.clock);
     }
     const stepNumber = core.service.stepCounter.next(this.id);
+    const request = snapshot(core, options.request);
     const step = new RecordingStepSpan(core, this, { id, stepNumber, operation }, (ended) => this.#stepEnded(ended));
     core.counters.stepsStarted++;
     this.#openSteps.add(step);
@@ -72,12 +75,15 @@ export class RecordingRunSpan implements RunSpan {
         stepNumber,
         operation,
         historyTipMessageId,
-        normalizedRequest: snapshot(core, options.request),
+        normalizedRequest: request,
         at: core.clock.now(),
       },
       onStored: (stored) => step.stored(stored.stepNumber),
     });
     if (options.heartbeat ?? true) core.heartbeats.add(step);
+    if (core.listeners.length > 0) {
+      notify(core, 'onStepStart', step, { operation, stepNumber, request, startTime: core.clock.now() });
+    }
     return step;
   }
 
@@ -103,7 +109,14 @@ export class RecordingRunSpan implements RunSpan {
       params.summary = merged;
     }
     core.pipeline.enqueue({ type: 'updateRun', runId: this.id, params });
+    if (core.listeners.length > 0) {
+      notify(core, 'onRunUpdate', this, { provider: params.provider, model: params.model, summary: params.summary as JsonObject | undefined });
+    }
     return this;
+  }
+
+  [ACTIVATE]<T>(fn: () => T): T {
+    return this.#core.listeners.length > 0 ? activateWithListeners(this.#core, this, fn) : fn();
   }
 
   recordOutcome(status: Status): this {
@@ -145,11 +158,13 @@ export class RecordingRunSpan implements RunSpan {
     for (const step of [...this.#openSteps]) step.end({ status: 'interrupted' });
     this.#ended = true;
     if (this.#heartbeat) core.heartbeats.delete(this);
+    const endTime = core.clock.now();
     core.pipeline.enqueue({
       type: 'finalizeRun',
       runId: this.id,
-      params: { runId: this.id, chatId: this.chatId, status, seedSummary: this.#summary, at: core.clock.now() },
+      params: { runId: this.id, chatId: this.chatId, status, seedSummary: this.#summary, at: endTime },
     });
+    if (core.listeners.length > 0) notify(core, 'onRunEnd', this, { status, endTime });
   }
 
   #stepEnded(step: RecordingStepSpan): void {
@@ -157,3 +172,4 @@ export class RecordingRunSpan implements RunSpan {
     this.#core.heartbeats.delete(step);
   }
 }
+

@@ -6,12 +6,15 @@ import type { Operation } from '../model/operation.js';
 import type { Status } from '../model/status.js';
 import { isTerminalStatus, statusPriority } from '../model/status.js';
 import type { UpdateStepParams } from '../service/debug-service.js';
+import type { StepUpdateEvent } from './span-listener.js';
 import type { EndStepOptions, RunSpan, StepSpan, StepSpanUpdate } from './spans.js';
+import type { Activatable } from './context.js';
+import { ACTIVATE } from './context.js';
 import type { TracerCore } from './tracer-core.js';
-import { errorPayload, snapshot } from './tracer-core.js';
+import { activateWithListeners, errorPayload, notify, snapshot } from './tracer-core.js';
 
 /** The recording step span. Internal: users get it as a `StepSpan`. */
-export class RecordingStepSpan implements StepSpan {
+export class RecordingStepSpan implements StepSpan, Activatable {
   readonly id: string;
   readonly runId: string;
   readonly chatId: string;
@@ -77,8 +80,14 @@ export class RecordingStepSpan implements StepSpan {
   }
 
   update(fields: StepSpanUpdate): this {
-    this.#write(this.#payload(fields));
+    const payload = this.#payload(fields);
+    this.#write(payload);
+    if (this.#core.listeners.length > 0) notify(this.#core, 'onStepUpdate', this, listenerFields(payload));
     return this;
+  }
+
+  [ACTIVATE]<T>(fn: () => T): T {
+    return this.#core.listeners.length > 0 ? activateWithListeners(this.#core, this, fn) : fn();
   }
 
   heartbeat(): void {
@@ -105,8 +114,10 @@ export class RecordingStepSpan implements StepSpan {
       this.#errorWritten = false;
     }
     this.#status = status;
-    this.#write({ ...payload, status, attempts: [...this.#attempts], finishedAt: this.#core.clock.now() });
+    const endTime = this.#core.clock.now();
+    this.#write({ ...payload, status, attempts: [...this.#attempts], finishedAt: endTime });
     this.#onEnd(this);
+    if (this.#core.listeners.length > 0) notify(this.#core, 'onStepEnd', this, { ...listenerFields(payload), status, endTime });
   }
 
   #payload(fields: StepSpanUpdate): Partial<UpdateStepParams> {
@@ -136,4 +147,13 @@ export class RecordingStepSpan implements StepSpan {
       params: { ...fields, id: this.id, chatId: this.chatId, at: fields.finishedAt ?? core.clock.now() },
     });
   }
+}
+
+function listenerFields(payload: Partial<UpdateStepParams>): StepUpdateEvent {
+  const event: { -readonly [K in keyof StepUpdateEvent]: StepUpdateEvent[K] } = {};
+  if (payload.normalizedResponse !== undefined) event.response = payload.normalizedResponse as JsonValue;
+  if (payload.usage !== undefined) event.usage = payload.usage as JsonValue;
+  if (payload.metadata !== undefined) event.metadata = payload.metadata as JsonValue;
+  if (payload.error !== undefined) event.error = isJsonNull(payload.error) ? null : (payload.error as JsonValue);
+  return event;
 }

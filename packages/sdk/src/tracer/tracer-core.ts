@@ -9,6 +9,8 @@ import { sanitizeJson } from '../payload/sanitize.js';
 import { normalizeError } from '../service/classify-error.js';
 import type { DebugService } from '../service/debug-service.js';
 import type { HeartbeatScheduler } from './heartbeat-scheduler.js';
+import type { SpanListener } from './span-listener.js';
+import type { RunSpan, StepSpan } from './spans.js';
 
 /** Counters of the caller's path (the pipeline counts the writes). */
 export interface TracerCounters {
@@ -31,6 +33,50 @@ export interface TracerCore {
   /** Throw `InvalidArgumentError` on bad input instead of warning and handing out a no-op. */
   readonly strict: boolean;
   readonly sanitize: SanitizeOptions;
+  readonly listeners: readonly SpanListener[];
+}
+
+/** Calls every listener that implements `method`; a throwing listener is logged and skipped. */
+export function notify<K extends Exclude<keyof SpanListener, 'wrapActive'>>(
+  core: TracerCore,
+  method: K,
+  ...args: Parameters<NonNullable<SpanListener[K]>>
+): void {
+  for (const listener of core.listeners) {
+    const callback = listener[method] as ((...a: typeof args) => void) | undefined;
+    if (!callback) continue;
+    try {
+      callback.apply(listener, args);
+    } catch (error) {
+      core.logger.warn(`span listener ${method} threw`, { error: describeError(error) });
+    }
+  }
+}
+
+/** Runs `fn` inside every listener's `wrapActive`, outermost first; `fn` runs exactly once. */
+export function activateWithListeners<T>(core: TracerCore, span: RunSpan | StepSpan, fn: () => T): T {
+  let wrapped = fn;
+  for (let i = core.listeners.length - 1; i >= 0; i--) {
+    const listener = core.listeners[i] as SpanListener;
+    const wrapActive = listener.wrapActive?.bind(listener);
+    if (!wrapActive) continue;
+    const inner = wrapped;
+    wrapped = (): T => {
+      let called = false;
+      const once = () => {
+        called = true;
+        return inner();
+      };
+      try {
+        return wrapActive(span, once);
+      } catch (error) {
+        if (called) throw error;
+        core.logger.warn('span listener wrapActive threw', { error: describeError(error) });
+        return inner();
+      }
+    };
+  }
+  return wrapped();
 }
 
 /**

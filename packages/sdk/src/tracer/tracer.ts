@@ -24,7 +24,8 @@ import { RecordingRunSpan } from './run-span.js';
 import type { RunSpan, StartRunOptions, StartStepOptions, StepSpan, StepSpanUpdate } from './spans.js';
 import { RecordingStepSpan } from './step-span.js';
 import type { TracerCore, TracerCounters } from './tracer-core.js';
-import { rejectInput, snapshot } from './tracer-core.js';
+import { notify, rejectInput, snapshot } from './tracer-core.js';
+import type { SpanListener } from './span-listener.js';
 
 /** Options of {@link Tracer}. */
 export interface TracerOptions {
@@ -45,6 +46,8 @@ export interface TracerOptions {
   pipeline?: ExportPipelineOptions;
   /** Bounds of streamed text and arguments recorded by the helpers. */
   bounds?: PayloadBounds;
+  /** Observers of span lifecycles (e.g. the OpenTelemetry mirror of `@chatdebug/otel`). */
+  listeners?: readonly SpanListener[];
 }
 
 /** Options of {@link Tracer.traceCall}. */
@@ -92,6 +95,7 @@ export class Tracer {
   readonly #core: TracerCore;
   readonly #bounds: PayloadBounds | undefined;
   readonly #unsubscribeStale: () => void;
+  readonly #listeners: SpanListener[];
   #shutdown: Promise<FlushResult> | undefined;
 
   constructor(options: TracerOptions) {
@@ -99,6 +103,7 @@ export class Tracer {
     this.service = service;
     this.enabled = options.enabled ?? true;
     this.#bounds = options.bounds;
+    this.#listeners = [...(options.listeners ?? [])];
     const heartbeats = new HeartbeatScheduler(service.clock, () => service.heartbeatIntervalMillis);
     this.#core = {
       service,
@@ -109,6 +114,7 @@ export class Tracer {
       counters: { runsStarted: 0, stepsStarted: 0, invalidInput: 0, afterEnd: 0 },
       strict: options.strict ?? false,
       sanitize: {},
+      listeners: this.#listeners,
     };
     this.#unsubscribeStale = service.onStaleAfterChange(() => heartbeats.rearm());
   }
@@ -141,14 +147,37 @@ export class Tracer {
     if (label !== '') seed.first_message = label;
     const summary = (snapshot(core, seed) ?? {}) as JsonObject;
     core.counters.runsStarted++;
-    core.pipeline.enqueue({ type: 'createRun', runId: params.id, params: { ...params, summary, at: core.clock.now() } });
-    return new RecordingRunSpan(core, {
+    const startTime = core.clock.now();
+    core.pipeline.enqueue({ type: 'createRun', runId: params.id, params: { ...params, summary, at: startTime } });
+    const run = new RecordingRunSpan(core, {
       id: params.id,
       chatId: params.chatId,
       kind: params.kind,
       summary,
       heartbeat: options.heartbeat ?? true,
     });
+    if (core.listeners.length > 0) {
+      notify(core, 'onRunStart', run, {
+        kind: params.kind,
+        chatId: params.chatId,
+        rootChatId: params.rootChatId,
+        parentChatId: params.parentChatId,
+        provider: params.provider,
+        model: params.model,
+        summary,
+        startTime,
+      });
+    }
+    return run;
+  }
+
+  /** Adds a span listener; it sees spans started from now on. Returns a function that removes it. */
+  addListener(listener: SpanListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const index = this.#listeners.indexOf(listener);
+      if (index >= 0) this.#listeners.splice(index, 1);
+    };
   }
 
   /**

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { CHAT, setup, turns } from '../support/tracing.js';
+
+function touches(calls: ReadonlyArray<{ method: string }>, method: string): number {
+  return calls.filter((call) => call.method === method).length;
+}
+
+describe('heartbeats (§5, §7 item 49)', () => {
+  it('touch an open step (and its run) every threshold/2 on the mock clock, and stop when it ends', async () => {
+    const { tracer, exporter, memory, clock, flush } = setup({ staleAfterMillis: 10_000 });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    const step = run.startStep();
+    await flush();
+    const started = memory.steps()[0]!.updatedAt.getTime();
+
+    await clock.advanceAsync(4_999);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(0);
+    await clock.advanceAsync(1);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(1);
+    expect(memory.steps()[0]!.updatedAt.getTime()).toBe(started + 5_000);
+    expect(memory.runs()[0]!.updatedAt.getTime()).toBe(started + 5_000);
+    // While a step heartbeats, the run needs no touch of its own.
+    expect(touches(exporter.calls, 'touchRun')).toBe(0);
+
+    await clock.advanceAsync(10_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(3);
+
+    step.end();
+    await clock.advanceAsync(10_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(3);
+    // The run itself keeps heartbeating between steps.
+    expect(touches(exporter.calls, 'touchRun')).toBe(2);
+
+    run.end();
+    await flush();
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advanceAsync(60_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchRun')).toBe(2);
+  });
+
+  it('a shrinking threshold re-arms at once at the new half, without waiting for the old period', async () => {
+    const { tracer, service, exporter, clock, flush } = setup({ staleAfterMillis: 60_000 });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    run.startStep();
+    await clock.advanceAsync(10_000);
+    service.setStaleAfter(4_000);
+    await clock.advanceAsync(2_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(1);
+    await clock.advanceAsync(2_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(2);
+    // Ignored values leave the interval alone.
+    service.setStaleAfter(0);
+    service.setStaleAfter(-5);
+    expect(service.heartbeatIntervalMillis).toBe(2_000);
+    run.end();
+    await flush();
+  });
+
+  it('a sweep never finalizes a heartbeating step, and finalizes it once heartbeats stop', async () => {
+    const { tracer, service, memory, clock, flush } = setup({ staleAfterMillis: 10_000 });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    run.startStep({ heartbeat: true });
+    for (let i = 0; i < 6; i++) {
+      await clock.advanceAsync(5_000);
+      await flush();
+      expect(await service.finalizeStale()).toEqual({ runsFinalized: 0, stepsFinalized: 0 });
+    }
+    await tracer.shutdown();
+    await clock.advanceAsync(10_001);
+    expect(await service.finalizeStale()).toEqual({ runsFinalized: 1, stepsFinalized: 1 });
+    expect(memory.steps()[0]?.status).toBe('interrupted');
+    await turns(2);
+  });
+
+  it('manual heartbeat() writes a touch immediately; none after the span ended', async () => {
+    const { tracer, exporter, flush } = setup();
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn', heartbeat: false });
+    const step = run.startStep({ heartbeat: false });
+    step.heartbeat();
+    run.heartbeat();
+    step.end();
+    step.heartbeat();
+    run.end();
+    run.heartbeat();
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(1);
+    expect(touches(exporter.calls, 'touchRun')).toBe(0);
+  });
+});
