@@ -1,0 +1,113 @@
+import type { Logger } from '@chatdebug/sdk';
+import { ChatDebugError, InvalidArgumentError, consoleLogger } from '@chatdebug/sdk';
+import { createPool, resolveConnectionSettings } from './create-pool.js';
+import { connectionSecrets, wrapDatabaseError } from './database-errors.js';
+import type { TableNames } from './identifiers.js';
+import { tableNames } from './identifiers.js';
+import type { OwnedPool, PoolLike, QueryResultLike } from './queryable.js';
+
+/**
+ * Where a Postgres-backed chatdebug component reads and writes: either a pool you own
+ * (`pool`), or a connection string from which the component creates (and later ends) its own.
+ */
+export interface PostgresConnectionOptions {
+  /**
+   * A `pg.Pool`, a {@link PGliteAdapter}, or anything with the same `query`/`connect`. It stays
+   * yours: never ended by chatdebug. Attach an `error` listener to a `pg.Pool` you pass in.
+   */
+  pool?: PoolLike;
+  /** Creates a private pool instead (`pg` must be installed). Never logged. */
+  connectionString?: string;
+  /**
+   * Schema holding chatdebug's tables (created by {@link migrate}); must match
+   * `^[a-z_][a-z0-9_]{0,39}$`.
+   * @defaultValue 'public'
+   */
+  schema?: string;
+  /** With `connectionString` only. @defaultValue 10_000 (milliseconds) */
+  connectionTimeoutMillis?: number;
+  /** Server-side `statement_timeout`, with `connectionString` only. @defaultValue 30_000 (milliseconds) */
+  statementTimeoutMillis?: number;
+  /** Size of the private pool, with `connectionString` only. @defaultValue 10 */
+  maxConnections?: number;
+  /** @defaultValue `consoleLogger` (warnings and errors) */
+  logger?: Logger;
+}
+
+/**
+ * One component's access to the database: the pool (given or lazily created), the resolved
+ * table names, and failures wrapped as `ChatDebugError`s. Internal.
+ */
+export class Connection {
+  readonly tables: TableNames;
+  readonly logger: Logger;
+  readonly #given: PoolLike | undefined;
+  readonly #create: (() => Promise<OwnedPool>) | undefined;
+  readonly #secrets: string[];
+  readonly #component: string;
+  #owned: Promise<OwnedPool> | undefined;
+  #closed = false;
+
+  constructor(options: PostgresConnectionOptions, component: string) {
+    this.#component = component;
+    this.tables = tableNames(options.schema);
+    this.logger = options.logger ?? consoleLogger;
+    const hasPool = options.pool !== undefined;
+    const hasUrl = options.connectionString !== undefined;
+    if (hasPool === hasUrl) throw new InvalidArgumentError('pool', `${component} needs exactly one of "pool" and "connectionString"`);
+    if (options.pool !== undefined) {
+      for (const field of ['connectionTimeoutMillis', 'statementTimeoutMillis', 'maxConnections'] as const) {
+        if (options[field] !== undefined) throw new InvalidArgumentError(field, 'applies only to a pool created from "connectionString"; configure your own pool instead');
+      }
+      this.#given = options.pool;
+      this.#secrets = [];
+      return;
+    }
+    // Validate now, so a bad option fails at construction rather than at the first write.
+    const settings = resolveConnectionSettings({
+      connectionString: options.connectionString ?? '',
+      connectionTimeoutMillis: options.connectionTimeoutMillis,
+      statementTimeoutMillis: options.statementTimeoutMillis,
+    });
+    this.#secrets = connectionSecrets(settings.connectionString);
+    this.#create = () =>
+      createPool({
+        ...settings,
+        maxConnections: options.maxConnections,
+        logger: this.logger,
+      });
+  }
+
+  /** The pool to run statements on; creates the private pool on first use. */
+  async pool(): Promise<PoolLike> {
+    if (this.#closed) throw new ChatDebugError('shutdown', `${this.#component} is shut down`);
+    if (this.#given) return this.#given;
+    this.#owned ??= (this.#create as () => Promise<OwnedPool>)();
+    return this.#owned;
+  }
+
+  /** Runs one statement; failures become `ChatDebugError`s with the driver's error as `cause`. */
+  async query(operation: string, text: string, values: unknown[]): Promise<QueryResultLike> {
+    const pool = await this.pool();
+    try {
+      return await pool.query(text, values);
+    } catch (error) {
+      throw this.wrap(operation, error);
+    }
+  }
+
+  /** Wraps a failure of `operation`, keeping secrets out of the message. */
+  wrap(operation: string, error: unknown): ChatDebugError {
+    return wrapDatabaseError(`${this.#component}.${operation}`, error, this.#secrets);
+  }
+
+  /** Ends the private pool, if one was created. Runs once; later calls do nothing. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const owned = this.#owned;
+    if (!owned) return;
+    const pool = await owned.catch(() => undefined);
+    await pool?.end();
+  }
+}

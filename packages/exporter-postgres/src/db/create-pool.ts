@@ -1,0 +1,106 @@
+import type { Logger } from '@chatdebug/sdk';
+import { InvalidArgumentError, consoleLogger, describeError } from '@chatdebug/sdk';
+import { connectionSecrets, scrubSecrets } from './database-errors.js';
+import type { PgConnectionConfig } from './load-pg.js';
+import { loadPg } from './load-pg.js';
+import type { OwnedPool } from './queryable.js';
+
+/** Default time to wait for a new connection: 10 seconds. */
+export const DEFAULT_CONNECTION_TIMEOUT_MILLIS = 10_000;
+/** Default `statement_timeout` of connections chatdebug opens: 30 seconds. */
+export const DEFAULT_STATEMENT_TIMEOUT_MILLIS = 30_000;
+/** Default size of a pool chatdebug creates. */
+export const DEFAULT_MAX_CONNECTIONS = 10;
+
+/** Options of {@link createPool}. */
+export interface CreatePoolOptions {
+  /** `postgres://user:password@host:port/database`. Never logged, never put in error messages. */
+  connectionString: string;
+  /**
+   * How long to wait for a connection (and for a free pooled one) before failing, in milliseconds.
+   * @defaultValue 10_000
+   */
+  connectionTimeoutMillis?: number;
+  /**
+   * Server-side `statement_timeout` of every connection, in milliseconds; 0 disables it.
+   * @defaultValue 30_000
+   */
+  statementTimeoutMillis?: number;
+  /** @defaultValue 10 */
+  maxConnections?: number;
+  /** @defaultValue 'chatdebug' */
+  applicationName?: string;
+  /** Receives a warning when an idle connection fails. @defaultValue `consoleLogger` */
+  logger?: Logger;
+}
+
+/** The driver settings shared by pooled connections and the event listener's connection. */
+export interface ResolvedConnectionSettings {
+  connectionString: string;
+  connectionTimeoutMillis: number;
+  statementTimeoutMillis: number;
+  applicationName: string;
+}
+
+/** Validates connection options and fills in the defaults. */
+export function resolveConnectionSettings(options: Omit<CreatePoolOptions, 'maxConnections' | 'logger'>): ResolvedConnectionSettings {
+  if (typeof options.connectionString !== 'string' || options.connectionString.trim() === '') {
+    throw new InvalidArgumentError('connectionString', 'expected a non-empty connection string');
+  }
+  return {
+    connectionString: options.connectionString,
+    connectionTimeoutMillis: nonNegativeInteger('connectionTimeoutMillis', options.connectionTimeoutMillis, DEFAULT_CONNECTION_TIMEOUT_MILLIS),
+    statementTimeoutMillis: nonNegativeInteger('statementTimeoutMillis', options.statementTimeoutMillis, DEFAULT_STATEMENT_TIMEOUT_MILLIS),
+    applicationName: options.applicationName ?? 'chatdebug',
+  };
+}
+
+/** node-postgres client settings for {@link ResolvedConnectionSettings}. */
+export function clientConfig(settings: ResolvedConnectionSettings): PgConnectionConfig {
+  return {
+    connectionString: settings.connectionString,
+    connectionTimeoutMillis: settings.connectionTimeoutMillis,
+    statement_timeout: settings.statementTimeoutMillis,
+    application_name: settings.applicationName,
+    keepAlive: true,
+  };
+}
+
+/**
+ * Creates a `pg.Pool` (loading `pg`, an optional peer dependency, on first use) with the
+ * timeouts set and an `error` listener attached, so a dying idle connection is logged instead of
+ * crashing the process. The caller owns the pool and ends it.
+ *
+ * @example
+ * ```ts
+ * const pool = await createPool({ connectionString: process.env.DATABASE_URL! });
+ * await migrate(pool);
+ * const exporter = new PostgresExporter({ pool });
+ * // ...
+ * await pool.end();
+ * ```
+ */
+export async function createPool(options: CreatePoolOptions): Promise<OwnedPool> {
+  const settings = resolveConnectionSettings(options);
+  const max = positiveInteger('maxConnections', options.maxConnections, DEFAULT_MAX_CONNECTIONS);
+  const logger = options.logger ?? consoleLogger;
+  const pg = await loadPg();
+  const pool = new pg.Pool({ ...clientConfig(settings), max });
+  const secrets = connectionSecrets(settings.connectionString);
+  pool.on('error', (error: Error) => {
+    logger.warn('an idle PostgreSQL connection failed; the pool replaces it', { error: scrubSecrets(describeError(error), secrets) });
+  });
+  return pool;
+}
+
+function nonNegativeInteger(field: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(field, 'expected a non-negative integer number of milliseconds');
+  return value;
+}
+
+function positiveInteger(field: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(field, 'expected a positive integer');
+  return value;
+}
