@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DebugService, TimeoutError } from '@chatdebug/sdk';
+import { DebugService, TimeoutError, silentLogger } from '@chatdebug/sdk';
 import { FaultInjectingExporter, MemoryExporter, MockClock } from '@chatdebug/testing';
 import { CHAT } from '../support/tracing.js';
 
@@ -27,7 +27,7 @@ describe('finalizeRun deadline (§3.11, §7 item 37)', () => {
     const clock = new MockClock();
     const memory = new MemoryExporter();
     const exporter = new FaultInjectingExporter(memory);
-    const service = new DebugService({ exporter, clock });
+    const service = new DebugService({ exporter, clock, logger: silentLogger });
     const run = await service.createRun({ chatId: CHAT, kind: 'chat_turn' });
     exporter.failMatching((call) => call.method === 'listSteps', new Error('list failed'), 1);
     const stored = await service.finalizeRun({ runId: run.id, chatId: CHAT, status: 'error', seedSummary: { first_message: 'hi' } });
