@@ -21,3 +21,7 @@ export type {
 
 export { describeExporterConformance } from './conformance/describe-exporter-conformance.js';
 export type { ConformanceHarness, ConformanceOptions } from './conformance/harness.js';
+
+// Trace assertions (src/trace-assertions.ts, owned separately).
+export { normalizeTrace, readTrace, formatTrace, assertTraceMatches, expectTrace } from './trace-assertions.js';
+export type { TraceRun, TraceStep, TraceShape, NormalizeTraceOptions } from './trace-assertions.js';

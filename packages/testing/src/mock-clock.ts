@@ -136,7 +136,7 @@ export class MockClock implements Clock {
     for (let timer = this.#peek(target); timer; timer = this.#peek(target)) {
       const armedAt = this.#armCount;
       const result = this.#fire(timer, errors);
-      if (isPromiseLike(result)) this.#track(result, armedAt);
+      if (isPromiseLike(result)) void this.#track(result, armedAt);
     }
     this.#now = target;
     throwCollected(errors);
@@ -199,7 +199,7 @@ export class MockClock implements Clock {
     for (let timer = this.#peek(Number.POSITIVE_INFINITY); timer && fired < limit; timer = this.#peek(Number.POSITIVE_INFINITY)) {
       const armedAt = this.#armCount;
       const result = this.#fire(timer, errors);
-      if (isPromiseLike(result)) this.#track(result, armedAt);
+      if (isPromiseLike(result)) void this.#track(result, armedAt);
       fired++;
     }
     throwCollected(errors);
