@@ -1,0 +1,115 @@
+import { REDACTED } from './markers.js';
+import { isSensitiveJsonKey } from './redact-json.js';
+
+/** Query (and fragment) parameters redacted by name, compared lower-cased. */
+export const SENSITIVE_QUERY_PARAMS: readonly string[] = ['key', 'sig', 'auth', 'code', 'client_secret', 'x-amz-signature'];
+
+/**
+ * A parameter whose lower-cased name contains one of these is redacted too: `api_key`,
+ * `apikey`, `access_token`, `x-amz-security-token`, `password`, `signature`, `x-goog-credential`...
+ */
+export const SENSITIVE_QUERY_FRAGMENTS: readonly string[] = [
+  'api_key',
+  'api-key',
+  'apikey',
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'signature',
+  'credential',
+  'authorization',
+  'session',
+];
+
+/** True when a query parameter with this name is redacted by {@link redactUrl}. */
+export function isSensitiveQueryParam(name: string): boolean {
+  const lower = name.trim().toLowerCase();
+  if (SENSITIVE_QUERY_PARAMS.includes(lower)) return true;
+  return SENSITIVE_QUERY_FRAGMENTS.some((fragment) => lower.includes(fragment));
+}
+
+/**
+ * Redacts a `name=value&...` string (a URL query without its `?`, a fragment, or a
+ * form-urlencoded body): values of sensitive parameters (see {@link isSensitiveQueryParam})
+ * become `[REDACTED]`; every other byte is kept. Unchanged input is returned as is.
+ */
+export function redactQueryString(query: string): string {
+  if (query === '') return query;
+  let changed = false;
+  const parts = query.split('&').map((part) => {
+    const eq = part.indexOf('=');
+    const rawName = eq === -1 ? part : part.slice(0, eq);
+    if (eq === -1 || part.slice(eq + 1) === '' || !isSensitiveQueryParam(decodeName(rawName))) return part;
+    changed = true;
+    return `${rawName}=${REDACTED}`;
+  });
+  return changed ? parts.join('&') : query;
+}
+
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * A URL safe to store: userinfo (`user:password@`) is removed, and sensitive query and fragment
+ * parameter values become `[REDACTED]` (see {@link SENSITIVE_QUERY_PARAMS}); every other
+ * character is kept as written. Works on relative URLs and on text that does not parse as a URL.
+ */
+export function redactUrl(url: string | URL): string {
+  const text = typeof url === 'string' ? url : url.href;
+  const hashAt = text.indexOf('#');
+  const beforeHash = hashAt === -1 ? text : text.slice(0, hashAt);
+  const fragment = hashAt === -1 ? undefined : text.slice(hashAt + 1);
+  const queryAt = beforeHash.indexOf('?');
+  const base = queryAt === -1 ? beforeHash : beforeHash.slice(0, queryAt);
+  const query = queryAt === -1 ? undefined : beforeHash.slice(queryAt + 1);
+  let out = stripUserinfo(base);
+  if (query !== undefined) out += `?${redactQueryString(query)}`;
+  if (fragment !== undefined) out += `#${redactQueryString(fragment)}`;
+  return out;
+}
+
+/** The path of a URL (no query, no fragment); `/` when it has none. */
+export function urlPath(url: string | URL): string {
+  try {
+    return new URL(typeof url === 'string' ? url : url.href, 'http://relative.invalid').pathname || '/';
+  } catch {
+    const text = typeof url === 'string' ? url : url.href;
+    const path = text.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/)[0] ?? '';
+    return path === '' ? '/' : path;
+  }
+}
+
+function stripUserinfo(base: string): string {
+  // scheme://userinfo@host/... → scheme://host/... ; the authority ends at the first '/'.
+  return base.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/]*)@/i, '$1');
+}
+
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+const BEARER_IN_TEXT = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}/g;
+const PAIR_IN_TEXT = /([A-Za-z0-9_.-]+)(\s*[=:]\s*)(["']?)([^\s"'&,;]+)\3/g;
+
+/**
+ * Makes an error message safe to store: URLs in it go through {@link redactUrl}, bearer and basic
+ * credentials become `Bearer [REDACTED]`, and `name=value` / `name: value` pairs whose name is a
+ * sensitive JSON key or contains a sensitive query fragment lose their value (generic names such
+ * as `code` or `key` are left alone in prose).
+ */
+export function sanitizeErrorMessage(message: string): string {
+  return message
+    .replace(URL_IN_TEXT, (url) => redactUrl(url))
+    .replace(BEARER_IN_TEXT, (_match, scheme: string) => `${scheme} ${REDACTED}`)
+    .replace(PAIR_IN_TEXT, (match, name: string, separator: string, quote: string, value: string) =>
+      value !== REDACTED && isSensitivePairName(name) ? `${name}${separator}${quote}${REDACTED}${quote}` : match,
+    );
+}
+
+function isSensitivePairName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return isSensitiveJsonKey(name) || SENSITIVE_QUERY_FRAGMENTS.some((fragment) => lower.includes(fragment));
+}
