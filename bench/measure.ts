@@ -1,3 +1,5 @@
+import { availableParallelism, cpus } from 'node:os';
+
 // Small timing harness for the benchmarks: interleaves the candidates round by round so drift
 // (CPU frequency, GC, the other core) hits them alike, and reports medians of per-op times.
 
@@ -48,5 +50,5 @@ export function printTable(title: string, results: Measurement[], baseline: stri
 }
 
 export function machine(): string {
-  return `node ${process.version}, ${process.platform}/${process.arch}, ${(globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? '?'} cpus`;
+  return `node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} cpus, ${cpus()[0]?.model ?? 'unknown cpu'}`;
 }
