@@ -129,3 +129,57 @@ export type {
   StepUpdateEvent,
   StepEndEvent,
 } from './tracer/span-listener.js';
+
+// ---------------------------------------------------------------------------------------------
+// Instrumentation (src/instrumentation/): recording fetch, redaction, normalizers, wrappers.
+// ---------------------------------------------------------------------------------------------
+export { REDACTED, TRUNCATED } from './instrumentation/redaction/markers.js';
+export { redactHeaders, isSensitiveHeader, SENSITIVE_HEADER_NAMES, SENSITIVE_HEADER_FRAGMENTS } from './instrumentation/redaction/redact-headers.js';
+export type { HeadersLike } from './instrumentation/redaction/redact-headers.js';
+export {
+  redactJson,
+  redactJsonText,
+  redactJsonValue,
+  redactNdjson,
+  isSensitiveJsonKey,
+  SENSITIVE_JSON_KEYS,
+  SENSITIVE_JSON_KEY_FRAGMENTS,
+} from './instrumentation/redaction/redact-json.js';
+export type { JsonRedactionFailure } from './instrumentation/redaction/redact-json.js';
+export {
+  redactUrl,
+  redactQueryString,
+  sanitizeErrorMessage,
+  isSensitiveQueryParam,
+  SENSITIVE_QUERY_PARAMS,
+  SENSITIVE_QUERY_FRAGMENTS,
+} from './instrumentation/redaction/redact-url.js';
+export { createRecordingFetch, isRecordingFetch } from './instrumentation/fetch/recording-fetch.js';
+export type { FetchFunction, RecordingFetch, RecordingFetchOptions, RecordingFetchStats } from './instrumentation/fetch/recording-fetch.js';
+export { classifyRetry, retryDelayMillis, RETRY_CLASSIFICATIONS } from './instrumentation/fetch/retry-classification.js';
+export type { RetryClassification, RetryInfo } from './instrumentation/fetch/retry-classification.js';
+export type {
+  NormalizedPart,
+  NormalizedMessage,
+  NormalizedTool,
+  NormalizedOptions,
+  NormalizedRequest,
+  NormalizedResponse,
+  NormalizeOptions,
+} from './instrumentation/normalize/normalized.js';
+export { normalizeUsage } from './instrumentation/normalize/usage.js';
+export { normalizeFinishReason, FINISH_REASONS } from './instrumentation/normalize/finish-reason.js';
+export { normalizeProviderError, classifyProviderError, isCancellation, isDeadline } from './instrumentation/normalize/provider-error.js';
+export {
+  normalizeChatCompletionRequest,
+  normalizeChatCompletionResponse,
+  createChatCompletionChunkObserver,
+} from './instrumentation/normalize/openai-chat.js';
+export { normalizeResponsesRequest, normalizeResponsesResponse, createResponsesEventObserver } from './instrumentation/normalize/openai-responses.js';
+export { normalizeAnthropicRequest, normalizeAnthropicResponse, createAnthropicEventObserver } from './instrumentation/normalize/anthropic-messages.js';
+export { WHEN_NO_RUN_MODES } from './instrumentation/run-scope.js';
+export type { WhenNoRun, InstrumentationOptions } from './instrumentation/run-scope.js';
+export { instrumentOpenAI } from './instrumentation/openai/instrument-openai.js';
+export type { InstrumentOpenAIOptions } from './instrumentation/openai/instrument-openai.js';
+export { traceModelCall, wrapModelFunction, MODEL_CALL_SHAPES } from './instrumentation/model-call/trace-model-call.js';
+export type { ModelCallOptions, ModelCallShape } from './instrumentation/model-call/trace-model-call.js';
