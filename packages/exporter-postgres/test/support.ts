@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock, Logger, TimerHandle } from '@chatdebug/sdk';
 import { systemClock } from '@chatdebug/sdk';
 import pg from 'pg';
-import type { OwnedPool, PGliteAdapter, PoolLike } from '../src/index.js';
+import type { OwnedPool, PoolLike } from '../src/index.js';
 import { PostgresExporter, PostgresSettingsStore, createPGliteDb, migrate } from '../src/index.js';
 
 /** Set by CI (and locally: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test`). */
@@ -107,9 +107,12 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
-/** Opens a fresh schema on the given backend and migrates it. */
-export async function openTestDatabase(kind: BackendKind, options: { max?: number; pglite?: PGliteAdapter } = {}): Promise<TestDatabase> {
-  const db: OwnedPool = kind === 'pglite' ? (options.pglite ?? (await createPGliteDb())) : serverPool({ max: options.max });
+/**
+ * Opens a fresh schema on the given backend and migrates it: on a new PGlite instance or server
+ * pool, or on `options.db` (which `close()` then leaves open).
+ */
+export async function openTestDatabase(kind: BackendKind, options: { max?: number; db?: OwnedPool } = {}): Promise<TestDatabase> {
+  const db: OwnedPool = options.db ?? (kind === 'pglite' ? await createPGliteDb() : serverPool({ max: options.max }));
   const schema = randomSchema();
   await migrate(db, { schema, logger: capturingLogger().logger });
   const exporter = new PostgresExporter({ pool: db, schema });
@@ -131,7 +134,7 @@ export async function openTestDatabase(kind: BackendKind, options: { max?: numbe
       await exporter.shutdown();
       await settings.shutdown();
       await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
-      if (!options.pglite) await db.end();
+      if (!options.db) await db.end();
     },
   };
 }

@@ -30,6 +30,8 @@ export interface PostgresConnectionOptions {
   statementTimeoutMillis?: number;
   /** Size of the private pool, with `connectionString` only. @defaultValue 10 */
   maxConnections?: number;
+  /** `application_name` of the private pool's connections, with `connectionString` only. @defaultValue 'chatdebug' */
+  applicationName?: string;
   /** @defaultValue `consoleLogger` (warnings and errors) */
   logger?: Logger;
 }
@@ -56,7 +58,7 @@ export class Connection {
     const hasUrl = options.connectionString !== undefined;
     if (hasPool === hasUrl) throw new InvalidArgumentError('pool', `${component} needs exactly one of "pool" and "connectionString"`);
     if (options.pool !== undefined) {
-      for (const field of ['connectionTimeoutMillis', 'statementTimeoutMillis', 'maxConnections'] as const) {
+      for (const field of ['connectionTimeoutMillis', 'statementTimeoutMillis', 'maxConnections', 'applicationName'] as const) {
         if (options[field] !== undefined) throw new InvalidArgumentError(field, 'applies only to a pool created from "connectionString"; configure your own pool instead');
       }
       this.#given = options.pool;
@@ -68,6 +70,7 @@ export class Connection {
       connectionString: options.connectionString ?? '',
       connectionTimeoutMillis: options.connectionTimeoutMillis,
       statementTimeoutMillis: options.statementTimeoutMillis,
+      applicationName: options.applicationName,
     });
     this.#secrets = connectionSecrets(settings.connectionString);
     this.#create = () =>
