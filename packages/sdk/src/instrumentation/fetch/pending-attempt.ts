@@ -140,6 +140,11 @@ export class PendingAttempt {
     this.#settle('failed', `request aborted while reading the response body (${this.#total} bytes read)`);
   }
 
+  /** The step ended while this (event-stream) body was still open. */
+  stepEnded(): void {
+    this.#settle('failed', `the step ended before the stream was read to the end (${this.#total} bytes read)`);
+  }
+
   /** The body became unreachable before it was read to the end. */
   abandoned(): void {
     this.#settle('failed', `response body abandoned before it was read to the end (${this.#total} bytes read)`);

@@ -63,6 +63,21 @@ export function isRecordingFetch(value: unknown): value is RecordingFetch {
 // Bodies garbage-collected before being read to the end are recorded as abandoned.
 const abandonedBodies = new FinalizationRegistry<PendingAttempt>((pending) => pending.abandoned());
 
+// Event-stream bodies still being read, per sink, so the sink's owner can settle them when the
+// step ends (a consumer that stops reading without cancelling still yields its attempt).
+const openStreams = new WeakMap<AttemptSink, Set<PendingAttempt>>();
+
+/**
+ * Records, as failed, the event-stream (SSE) attempts of `sink` whose body is still open: for
+ * callers that know the stream will not be read any further (its step has ended). Internal.
+ */
+export function settleOpenStreams(sink: AttemptSink): void {
+  const open = openStreams.get(sink);
+  if (!open) return;
+  openStreams.delete(sink);
+  for (const pending of open) pending.stepEnded();
+}
+
 /**
  * Makes a `fetch` that records every HTTP round trip made inside an active step as one of its
  * attempts (§6.6): method, redacted URL and path, redacted headers, the request body when it is
@@ -114,6 +129,7 @@ export function createRecordingFetch(options: RecordingFetchOptions = {}): Recor
     }
     if (!pending) return send(input, init);
     const attempt = pending;
+    const activeSink = sink;
     let sent: Promise<Response>;
     try {
       sent = send(input, init);
@@ -122,7 +138,7 @@ export function createRecordingFetch(options: RecordingFetchOptions = {}): Recor
       throw error;
     }
     return sent.then(
-      (response) => observeResponse(attempt, response, method, signal, logger),
+      (response) => observeResponse(activeSink, attempt, response, method, signal, logger),
       (error: unknown) => {
         attempt.transportFailed(error);
         throw error;
@@ -167,6 +183,7 @@ function begin(
 const NO_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 function observeResponse(
+  sink: AttemptSink,
   pending: PendingAttempt,
   response: Response,
   method: string,
@@ -178,11 +195,12 @@ function observeResponse(
     const encoding = headers.get('content-encoding');
     const lengthHeader = headers.get('content-length');
     const length = lengthHeader === null ? Number.NaN : Number(lengthHeader);
+    const kind = bodyKindOf(headers.get('content-type'));
     pending.responded({
       status: response.status,
       headers,
       redactedHeaders: redactHeaders(headers),
-      kind: bodyKindOf(headers.get('content-type')),
+      kind,
       knownLength: Number.isInteger(length) && length >= 0 && (encoding === null || encoding === 'identity') ? length : undefined,
     });
     if (response.body === null || method === 'HEAD' || NO_BODY_STATUSES.has(response.status)) {
@@ -193,7 +211,7 @@ function observeResponse(
       pending.cancelled();
       return response;
     }
-    return teeResponse(pending, response, signal);
+    return teeResponse(pending, response, signal, sink, kind);
   } catch (error) {
     logger.warn('chatdebug: could not observe an HTTP response; attempt recorded without its body', { error: describeError(error) });
     pending.noBody();
@@ -201,7 +219,7 @@ function observeResponse(
   }
 }
 
-function teeResponse(pending: PendingAttempt, response: Response, signal: AbortSignal | undefined): Response {
+function teeResponse(pending: PendingAttempt, response: Response, signal: AbortSignal | undefined, sink: AttemptSink, kind: BodyKind): Response {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const guard = (fn: () => void): void => {
     try {
@@ -242,6 +260,13 @@ function teeResponse(pending: PendingAttempt, response: Response, signal: AbortS
       signal.addEventListener('abort', onAbort, { once: true });
       pending.onSettled(() => signal.removeEventListener('abort', onAbort));
     }
+  }
+  if (kind === 'sse') {
+    let open = openStreams.get(sink);
+    if (!open) openStreams.set(sink, (open = new Set()));
+    const set = open;
+    set.add(pending);
+    pending.onSettled(() => set.delete(pending));
   }
   abandonedBodies.register(body, pending, pending);
   pending.onSettled(() => abandonedBodies.unregister(pending));

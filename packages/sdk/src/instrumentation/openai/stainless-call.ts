@@ -6,6 +6,7 @@ import { withStep } from '../../tracer/context.js';
 import type { StreamObserver } from '../../tracer/record-stream.js';
 import type { StepSpan } from '../../tracer/spans.js';
 import type { Tracer } from '../../tracer/tracer.js';
+import { settleOpenStreams } from '../fetch/recording-fetch.js';
 import type { NormalizedRequest, NormalizedResponse } from '../normalize/normalized.js';
 import { classifyProviderError, errorMessage, normalizeProviderError } from '../normalize/provider-error.js';
 import type { CallScope, InstrumentationOptions } from '../run-scope.js';
@@ -42,6 +43,21 @@ export interface TracedCallContext {
   options: InstrumentationOptions;
   adapter: ApiAdapter;
   client: unknown;
+}
+
+// Streaming steps made here, and the tracers already watched: when such a step ends (also when
+// its run ends first), event-stream bodies still open on it are recorded.
+const streamingSteps = new WeakSet<StepSpan>();
+const watchedTracers = new WeakSet<Tracer>();
+
+function watchStreamingSteps(tracer: Tracer): void {
+  if (watchedTracers.has(tracer) || typeof tracer.addListener !== 'function') return;
+  watchedTracers.add(tracer);
+  tracer.addListener({
+    onStepEnd: (step) => {
+      if (streamingSteps.has(step)) settleOpenStreams(step);
+    },
+  });
 }
 
 function isAPIPromise(value: unknown): value is APIPromiseLike<unknown> {
@@ -86,6 +102,10 @@ export function traceStainlessCall(context: TracedCallContext, params: unknown, 
   if (!step.isRecording) {
     endOwnedRun(scope, undefined, 'completed');
     return invoke();
+  }
+  if (streaming) {
+    streamingSteps.add(step);
+    watchStreamingSteps(tracer);
   }
   const call = new TracedCall(context, tracer, logger, scope, step);
   let result: unknown;

@@ -136,7 +136,12 @@ function formatSse(event: SseEvent): string {
 }
 
 function defaultReply(url: string, body: string): ScriptedReply {
-  const request = (body ? JSON.parse(body) : {}) as { stream?: boolean; stream_options?: { include_usage?: boolean }; tools?: unknown[] };
+  let request: { stream?: boolean; stream_options?: { include_usage?: boolean } } = {};
+  try {
+    request = body ? (JSON.parse(body) as typeof request) : {};
+  } catch {
+    return { json: { received: Buffer.byteLength(body) } };
+  }
   if (url.startsWith('/v1/chat/completions')) {
     if (!request.stream) return { json: chatCompletion({ text: 'Hello world' }) };
     return { sse: { events: chatChunks({ texts: ['Hello', ' world'], usage: request.stream_options?.include_usage === true }) } };
