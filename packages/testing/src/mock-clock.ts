@@ -275,13 +275,15 @@ export class MockClock implements Clock {
       const candidates = typeof promises === 'function' ? promises() : promises;
       const active = candidates.filter((promise) => this.#pending.get(promise) === this.#armCount);
       if (active.length === 0) return;
-      await Promise.race([Promise.all(active), this.#nextArm()]);
+      let wake: (() => void) | undefined;
+      const armed = new Promise<void>((resolve) => {
+        wake = resolve;
+        this.#armWaiters.push(resolve);
+      });
+      await Promise.race([Promise.all(active), armed]);
+      this.#armWaiters = this.#armWaiters.filter((waiter) => waiter !== wake);
       await flush(turns);
     }
-  }
-
-  #nextArm(): Promise<void> {
-    return new Promise((resolve) => this.#armWaiters.push(resolve));
   }
 
   #takeErrors(): unknown[] {
