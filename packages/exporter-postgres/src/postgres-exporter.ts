@@ -122,10 +122,9 @@ export class PostgresExporter implements Exporter {
       dateParam(step.updatedAt),
       dateParam(step.finishedAt),
     ];
-    const pool = await this.#connection.pool();
     let rows: unknown[];
     try {
-      ({ rows } = await pool.query(this.#steps.insertGuarded, values));
+      ({ rows } = await this.#connection.execute(this.#steps.insertGuarded, values));
     } catch (error) {
       if (isUniqueViolation(error, STEP_NUMBER_CONSTRAINT)) return { outcome: 'step_number_taken' };
       throw this.#connection.wrap('insertStep', error);

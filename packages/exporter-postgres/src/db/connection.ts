@@ -91,11 +91,36 @@ export class Connection {
 
   /** Runs one statement; failures become `ChatDebugError`s with the driver's error as `cause`. */
   async query(operation: string, text: string, values: unknown[]): Promise<QueryResultLike> {
-    const pool = await this.pool();
     try {
-      return await pool.query(text, values);
+      return await this.execute(text, values);
     } catch (error) {
       throw this.wrap(operation, error);
+    }
+  }
+
+  /**
+   * Runs one statement on a checked-out connection and rethrows the driver's error as is. Unlike
+   * `pg.Pool#query`, which destroys the connection after any failed statement, the connection goes
+   * back to the pool after an ordinary SQL error (a unique violation on a taken step number costs
+   * no reconnect); only a connection-level failure destroys it. While held, the connection has an
+   * `error` listener of its own, so a backend dying meanwhile cannot crash the process.
+   */
+  async execute(text: string, values: unknown[]): Promise<QueryResultLike> {
+    const pool = await this.pool();
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken ??= error;
+    };
+    client.on('error', onError);
+    try {
+      return await client.query(text, values);
+    } catch (error) {
+      if (!keepsConnection(error)) broken ??= error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 
@@ -113,4 +138,14 @@ export class Connection {
     const pool = await owned.catch(() => undefined);
     await pool?.end();
   }
+}
+
+/**
+ * True for an error the server reported on a healthy connection (a SQLSTATE outside the
+ * connection-exception and operator-intervention classes); anything else may have left the
+ * connection unusable.
+ */
+function keepsConnection(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57P');
 }
