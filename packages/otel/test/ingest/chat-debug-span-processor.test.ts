@@ -262,6 +262,39 @@ describe('ChatDebugSpanProcessor with the Vercel AI SDK', () => {
     expect(processor.stats()).toMatchObject({ runsRecorded: 0, stepsRecorded: 0, stepsJoined: 2 });
   });
 
+  it('shares one provider with the mirror: AI SDK calls in a mirrored run join it, nothing loops', async () => {
+    const exporter = new MemoryExporter();
+    const spans = new InMemorySpanExporter();
+    const mirrorTarget: { processor?: ChatDebugSpanProcessor } = {};
+    const provider = new BasicTracerProvider({
+      spanProcessors: [
+        {
+          onStart: (span, parent) => mirrorTarget.processor?.onStart(span, parent),
+          onEnd: (span) => mirrorTarget.processor?.onEnd(span),
+          forceFlush: async () => mirrorTarget.processor?.forceFlush(),
+          shutdown: async () => mirrorTarget.processor?.shutdown(),
+        },
+        new SimpleSpanProcessor(spans),
+      ],
+    });
+    const tracer = createTracer({ exporter, clock: new MockClock(), logger: silentLogger, listeners: [createOtelMirror({ tracerProvider: provider })] });
+    const processor = new ChatDebugSpanProcessor({ tracer });
+    mirrorTarget.processor = processor;
+    const chatId = newId();
+    await tracer.run({ chatId, kind: 'chat_turn', model: 'mock-model' }, async () => {
+      await generateText({ model: textModel('joined'), prompt: 'x', experimental_telemetry: { isEnabled: true, tracer: provider.getTracer('ai') } });
+    });
+    await processor.forceFlush();
+
+    const { run, steps } = single(exporter);
+    expect(run.chatId).toBe(chatId);
+    expect(only(steps)).toMatchObject({ status: 'completed', usage: { input_tokens: 10, output_tokens: 5 } });
+    const runSpan = only(finished(spans, 'chat_turn'));
+    const aiRoot = only(finished(spans, 'ai.generateText'));
+    expect(aiRoot.parentSpanContext?.spanId).toBe(runSpan.spanContext().spanId);
+    expect(processor.stats()).toMatchObject({ runsRecorded: 0, stepsJoined: 1 });
+  });
+
   it('skips spans without a chat id and counts them', async () => {
     const { exporter, processor, otel } = setup();
     await generateText({ model: textModel('hi'), prompt: 'Hi', experimental_telemetry: { isEnabled: true, tracer: otel } });
