@@ -1,10 +1,13 @@
 import { fileURLToPath } from 'node:url';
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources (the `@chatdebug/source` export
 // condition), so tests never depend on a stale build. One test per package imports `dist`
 // on purpose to catch packaging mistakes.
-const conditions = ['@chatdebug/source', 'import', 'module', 'node', 'default'];
+// Only the custom condition is added: a generic one such as `import` would reach Node's own
+// resolver for external packages and make `require()` load ESM builds (breaking `pg`).
+const SOURCE = '@chatdebug/source';
 
 // Tests of one package may use another's test doubles without a (cyclic) package dependency.
 const workspace = ['sdk', 'testing', 'exporter-postgres', 'otel', 'cli'];
@@ -14,8 +17,8 @@ const alias = workspace.map((name) => ({
 }));
 
 export default defineConfig({
-  resolve: { conditions, alias },
-  ssr: { resolve: { conditions, externalConditions: ['@chatdebug/source'] } },
+  resolve: { conditions: [SOURCE, ...defaultClientConditions], alias },
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     pool: 'forks',
