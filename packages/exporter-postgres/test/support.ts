@@ -17,9 +17,9 @@ export function randomSchema(prefix = 'cdtest'): string {
 }
 
 /** A `pg.Pool` on the test server, with the `error` listener every pool needs. */
-export function serverPool(options: { max?: number } = {}): pg.Pool {
+export function serverPool(options: { max?: number; applicationName?: string } = {}): pg.Pool {
   if (!HAS_SERVER) throw new Error('DATABASE_URL is not set');
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: options.max ?? 8 });
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: options.max ?? 8, application_name: options.applicationName });
   pool.on('error', () => undefined);
   return pool;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@chatdebug/sdk';
 import { ChatDebugError, InvalidArgumentError, consoleLogger } from '@chatdebug/sdk';
 import { createPool, resolveConnectionSettings } from './create-pool.js';
-import { connectionSecrets, wrapDatabaseError } from './database-errors.js';
+import { connectionSecrets, keepsConnection, wrapDatabaseError } from './database-errors.js';
 import type { TableNames } from './identifiers.js';
 import { tableNames } from './identifiers.js';
 import type { OwnedPool, PoolLike, QueryResultLike } from './queryable.js';
@@ -140,12 +140,3 @@ export class Connection {
   }
 }
 
-/**
- * True for an error the server reported on a healthy connection (a SQLSTATE outside the
- * connection-exception and operator-intervention classes); anything else may have left the
- * connection unusable.
- */
-function keepsConnection(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57P');
-}

@@ -50,3 +50,13 @@ export function connectionSecrets(connectionString: string | undefined): string[
   }
   return secrets;
 }
+
+/**
+ * True for an error the server reported on a healthy connection (a SQLSTATE outside the
+ * connection-exception and operator-intervention classes). Anything else (a lost socket, a
+ * terminated backend) may have left the connection unusable, so it must not go back to a pool.
+ */
+export function keepsConnection(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57P');
+}

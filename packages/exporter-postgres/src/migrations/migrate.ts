@@ -1,5 +1,6 @@
 import type { Logger } from '@chatdebug/sdk';
 import { ChatDebugError, consoleLogger, describeError } from '@chatdebug/sdk';
+import { keepsConnection } from '../db/database-errors.js';
 import { quoteIdentifier, tableNames } from '../db/identifiers.js';
 import type { PoolClientLike, PoolLike } from '../db/queryable.js';
 import { MIGRATIONS } from './migration-list.js';
@@ -51,40 +52,48 @@ export async function migrate(db: PoolLike, options: MigrateOptions = {}): Promi
     throw failure('could not get a connection', error);
   }
   // The connection is held across awaits: without a listener of our own, a backend killed
-  // meanwhile would raise an uncaught 'error' event.
+  // meanwhile would raise an uncaught 'error' event. A connection that failed is destroyed.
   let lost: Error | undefined;
   const onError = (error: Error): void => {
-    lost = error;
+    lost ??= error;
     logger.warn('the migration connection failed', { error: describeError(error) });
   };
   client.on('error', onError);
+  const run = async (text: string, values?: unknown[]) => {
+    try {
+      return await client.query(text, values);
+    } catch (error) {
+      if (!keepsConnection(error)) lost ??= error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
+  };
   const lockKeys = [LOCK_NAMESPACE, tables.schema];
   let locked = false;
   let unlocked = false;
   try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', lockKeys);
+    await run('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', lockKeys);
     locked = true;
-    const schemaExists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tables.schema]);
-    if (schemaExists.rows.length === 0) await client.query(`CREATE SCHEMA ${quoteIdentifier(tables.schema)}`);
-    await client.query(
+    const schemaExists = await run('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tables.schema]);
+    if (schemaExists.rows.length === 0) await run(`CREATE SCHEMA ${quoteIdentifier(tables.schema)}`);
+    await run(
       `CREATE TABLE IF NOT EXISTS ${tables.migrations} (
         version integer PRIMARY KEY,
         name text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
       )`,
     );
-    const recorded = await client.query(`SELECT version FROM ${tables.migrations}`);
+    const recorded = await run(`SELECT version FROM ${tables.migrations}`);
     const done = new Set((recorded.rows as { version: number }[]).map((row) => Number(row.version)));
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue;
-      await client.query('BEGIN');
+      await run('BEGIN');
       try {
-        for (const statement of migration.statements(tables)) await client.query(statement);
-        await client.query(`INSERT INTO ${tables.migrations} (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
-        await client.query('COMMIT');
+        for (const statement of migration.statements(tables)) await run(statement);
+        await run(`INSERT INTO ${tables.migrations} (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+        await run('COMMIT');
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await run('ROLLBACK').catch(() => undefined);
         throw failure(`migration ${migration.version} (${migration.name}) failed`, error);
       }
       applied.push(migration.version);
@@ -97,7 +106,7 @@ export async function migrate(db: PoolLike, options: MigrateOptions = {}): Promi
   } finally {
     if (locked && lost === undefined) {
       try {
-        await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', lockKeys);
+        await run('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', lockKeys);
         unlocked = true;
       } catch (error) {
         logger.warn('could not release the migration lock; closing the connection instead', { error: describeError(error) });
