@@ -11,8 +11,8 @@ export interface RunUpdate {
   /** The row is only updated when it belongs to this chat. */
   chatId: string;
   status?: Status;
-  /** A new summary, or `JSON_NULL` to store JSON null. */
-  summary?: JsonObject | JsonNull;
+  /** A new summary (replaces the stored one whole). */
+  summary?: JsonObject;
   provider?: string;
   model?: string;
   rootChatId?: string;
@@ -26,8 +26,8 @@ export interface RunUpdate {
 }
 
 /**
- * A step update. `undefined` keeps the stored value; `JSON_NULL` writes JSON null (used to clear
- * an error after a successful retry). Operation, history tip and request never change.
+ * A step update. `undefined` keeps the stored value; `JSON_NULL` writes JSON null into the
+ * nullable JSON columns (used to clear an error after a successful retry). Operation, history tip and request never change.
  * Unlike runs, a later explicit `finishedAt` replaces an earlier one.
  */
 export interface StepUpdate {
@@ -37,9 +37,9 @@ export interface StepUpdate {
   assistantMessageId?: number;
   normalizedResponse?: JsonValue | JsonNull;
   usage?: JsonValue | JsonNull;
-  attempts?: JsonValue[] | JsonNull;
+  attempts?: JsonValue[];
   error?: JsonValue | JsonNull;
-  metadata?: JsonObject | JsonNull;
+  metadata?: JsonObject;
   finishedAt?: Date;
   now: Date;
 }

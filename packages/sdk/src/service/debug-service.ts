@@ -105,7 +105,7 @@ export interface UpdateRunParams {
   id: string;
   chatId: string;
   status?: Status;
-  /** A new summary object, or `JSON_NULL`. */
+  /** A new summary object (replaces the stored one); `JSON_NULL` stores `{}`. */
   summary?: unknown;
   provider?: string | null;
   model?: string | null;
@@ -420,8 +420,10 @@ export class DebugService {
     assign(update, 'metadata', this.#objectPatch(params.metadata));
     const attempts = this.#patch(params.attempts);
     if (attempts !== undefined) {
-      if (!isJsonNull(attempts) && !Array.isArray(attempts)) throw new InvalidArgumentError('attempts', 'expected an array');
-      update.attempts = attempts as JsonValue[] | JsonNull;
+      // The column is never null: clearing it means an empty list.
+      if (isJsonNull(attempts)) update.attempts = [];
+      else if (Array.isArray(attempts)) update.attempts = attempts;
+      else throw new InvalidArgumentError('attempts', 'expected an array');
     }
     const finishedAt = optionalDate('finishedAt', params.finishedAt) ?? (status !== undefined && isTerminalStatus(status) ? now : undefined);
     assign(update, 'finishedAt', finishedAt);
@@ -582,9 +584,10 @@ export class DebugService {
     return clean === null ? undefined : clean;
   }
 
-  #objectPatch(value: unknown): JsonObject | JsonNull | undefined {
+  /** For the never-null object columns (summary, metadata): clearing means `{}`. */
+  #objectPatch(value: unknown): JsonObject | undefined {
     if (value === undefined || value === null) return undefined;
-    if (isJsonNull(value)) return JSON_NULL;
+    if (isJsonNull(value)) return {};
     return sanitizeJsonObject(value, this.#sanitize);
   }
 
