@@ -150,6 +150,7 @@ export {
   redactUrl,
   redactQueryString,
   sanitizeErrorMessage,
+  maskKnownKeys,
   isSensitiveQueryParam,
   SENSITIVE_QUERY_PARAMS,
   SENSITIVE_QUERY_FRAGMENTS,

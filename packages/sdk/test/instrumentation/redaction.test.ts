@@ -188,4 +188,11 @@ describe('URL redaction (§7 item 53)', () => {
     expect(out).toContain('https://h.example/v1?api_key=[REDACTED]');
     expect(out).toContain('code: ECONNREFUSED');
   });
+
+  it('masks well-known API key shapes in error messages', () => {
+    const keys = ['sk-proj-abcdefghijklmnop1234', 'sk-ant-api03-abcdefghijklmnopqrstuv', `AIza${'x'.repeat(35)}`, `ghp_${'a'.repeat(36)}`];
+    const out = sanitizeErrorMessage(`401 Incorrect API key provided: ${keys.join(', ')}. sk-short stays.`);
+    for (const key of keys) expect(out).not.toContain(key);
+    expect(out).toBe(`401 Incorrect API key provided: ${keys.map(() => REDACTED).join(', ')}. sk-short stays.`);
+  });
 });

@@ -2,7 +2,7 @@ import { cutToUtf8Bytes } from '../../payload/bounds.js';
 import { sanitizeText } from '../../payload/sanitize.js';
 import { TRUNCATED } from '../redaction/markers.js';
 import { redactJsonText, redactNdjson } from '../redaction/redact-json.js';
-import { redactQueryString } from '../redaction/redact-url.js';
+import { maskKnownKeys, redactQueryString } from '../redaction/redact-url.js';
 
 /**
  * How a body is stored: `json` (also when the content type is missing) is redacted or fails
@@ -32,7 +32,8 @@ export function decodeUtf8(bytes: Uint8Array): string {
 }
 
 /**
- * Renders a captured body for storage. `complete` is false when the body was larger than
+ * Renders a captured body for storage (redacted by kind, then well-known key shapes masked).
+ * `complete` is false when the body was larger than
  * `maxBytes`: verbatim kinds then keep a prefix followed by `[TRUNCATED]` (at most `maxBytes`
  * bytes in all), redacted kinds store the literal `[TRUNCATED]` (a cut JSON text cannot be
  * redacted safely).
@@ -42,17 +43,17 @@ export function renderBody(bytes: Uint8Array, totalBytes: number, complete: bool
   if (!complete) {
     if (kind !== 'sse' && kind !== 'text') return TRUNCATED;
     const room = maxBytes - Buffer.byteLength(TRUNCATED);
-    return room <= 0 ? TRUNCATED : `${cutToUtf8Bytes(sanitizeText(decodeUtf8(bytes)), room)}${TRUNCATED}`;
+    return room <= 0 ? TRUNCATED : `${cutToUtf8Bytes(maskKnownKeys(sanitizeText(decodeUtf8(bytes))), room)}${TRUNCATED}`;
   }
   const text = decodeUtf8(bytes);
   switch (kind) {
     case 'json':
-      return redactJsonText(text);
+      return maskKnownKeys(redactJsonText(text));
     case 'ndjson':
-      return redactNdjson(text);
+      return maskKnownKeys(redactNdjson(text));
     case 'form':
-      return redactQueryString(text);
+      return maskKnownKeys(redactQueryString(text));
     default:
-      return text;
+      return maskKnownKeys(text);
   }
 }

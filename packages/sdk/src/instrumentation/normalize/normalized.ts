@@ -3,7 +3,8 @@ import type { Usage } from '../../model/usage.js';
 import type { PayloadBounds } from '../../payload/bounds.js';
 import { boundText, resolvePayloadBounds } from '../../payload/bounds.js';
 import { sanitizeJson } from '../../payload/sanitize.js';
-import { redactJsonValue } from '../redaction/redact-json.js';
+import { REDACTED } from '../redaction/markers.js';
+import { isSensitiveJsonKey, redactJsonValue } from '../redaction/redact-json.js';
 
 /**
  * One part of a normalized message (§6.5). `type` is `text`, `reasoning`, `file`, `tool-call`,
@@ -126,7 +127,7 @@ export class PartBuilder {
     const hasSchema = typeof schema === 'object' && schema !== null;
     tool.has_input_schema = hasSchema;
     if (hasSchema) {
-      const clean = redactJsonValue(sanitizeJson(schema));
+      const clean = redactSchema(sanitizeJson(schema), false);
       if (JSON.stringify(clean).length <= this.maxBodyBytes) tool.input_schema = clean;
     }
     return tool;
@@ -232,4 +233,23 @@ export function contentText(content: unknown): string {
 function mediaTypeOf(part: Record<string, unknown>): string | undefined {
   const source = rec(part.source);
   return str(source?.media_type) ?? str(part.media_type) ?? str(part.mime_type);
+}
+
+const SCHEMA_NAME_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
+
+/**
+ * Redacts a JSON schema like {@link redactJsonValue}, except that the keys of `properties` (and
+ * other name-to-schema maps) are parameter names, not values: a parameter called `api_key` keeps
+ * its schema, while a `default` or `example` under a sensitive key is still redacted.
+ */
+function redactSchema(value: JsonValue, namesMap: boolean): JsonValue {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => redactSchema(item, false));
+  const out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (namesMap) out[key] = redactSchema(item, false);
+    else if (isSensitiveJsonKey(key) && item !== null && item !== '') out[key] = REDACTED;
+    else out[key] = redactSchema(item, SCHEMA_NAME_MAPS.has(key));
+  }
+  return out;
 }

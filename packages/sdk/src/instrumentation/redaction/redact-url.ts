@@ -92,11 +92,26 @@ function stripUserinfo(base: string): string {
 
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 const BEARER_IN_TEXT = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}/g;
+// Well-known API key shapes: OpenAI / Anthropic (`sk-...`, `sk-proj-...`, `sk-ant-...`), Google
+// (`AIza...`), GitHub (`ghp_...`), Slack (`xoxb-...`).
+const KEY_SHAPE = /\b(?:(?:sk|rk|pk)-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,})/;
+const KEY_IN_TEXT = new RegExp(KEY_SHAPE.source, 'g');
+
+/**
+ * Replaces well-known API key shapes (`sk-…` of OpenAI and Anthropic, `AIza…` of Google, `ghp_…`
+ * of GitHub, `xoxb-…` of Slack) anywhere in a text with `[REDACTED]`. Applied to error messages
+ * and stored HTTP bodies, where a provider may echo the key back; unchanged text is returned as is.
+ */
+export function maskKnownKeys(text: string): string {
+  return KEY_SHAPE.test(text) ? text.replace(KEY_IN_TEXT, REDACTED) : text;
+}
+
 const PAIR_IN_TEXT = /([A-Za-z0-9_.-]+)(\s*[=:]\s*)(["']?)([^\s"'&,;]+)\3/g;
 
 /**
  * Makes an error message safe to store: URLs in it go through {@link redactUrl}, bearer and basic
- * credentials become `Bearer [REDACTED]`, and `name=value` / `name: value` pairs whose name is a
+ * credentials become `Bearer [REDACTED]`, well-known API key shapes (`sk-…`, `AIza…`, `ghp_…`,
+ * `xoxb-…`) become `[REDACTED]`, and `name=value` / `name: value` pairs whose name is a
  * sensitive JSON key or contains a sensitive query fragment lose their value (generic names such
  * as `code` or `key` are left alone in prose).
  */
@@ -104,6 +119,7 @@ export function sanitizeErrorMessage(message: string): string {
   return message
     .replace(URL_IN_TEXT, (url) => redactUrl(url))
     .replace(BEARER_IN_TEXT, (_match, scheme: string) => `${scheme} ${REDACTED}`)
+    .replace(KEY_IN_TEXT, REDACTED)
     .replace(PAIR_IN_TEXT, (match, name: string, separator: string, quote: string, value: string) =>
       value !== REDACTED && isSensitivePairName(name) ? `${name}${separator}${quote}${REDACTED}${quote}` : match,
     );

@@ -150,7 +150,7 @@ function defaultReply(url: string, body: string): ScriptedReply {
     if (!request.stream) return { json: responsesResponse({ text: 'Hi from responses' }) };
     return { sse: { events: responsesEvents({ texts: ['Hi', ' from', ' responses'] }) } };
   }
-  return { status: 404, json: { error: { message: `no route ${url}`, type: 'not_found' } } };
+  return { status: 404, json: { error: { message: `no route ${url.split('?')[0] ?? ''}`, type: 'not_found' } } };
 }
 
 /** A chat.completion object. */
