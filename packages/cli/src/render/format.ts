@@ -78,7 +78,9 @@ export function errorText(error: JsonValue | null): string | undefined {
   if (!isJsonObject(error)) return JSON.stringify(error);
   if (Object.keys(error).length === 0) return undefined;
   const message = typeof error.message === 'string' ? error.message : JSON.stringify(error);
-  const prefix = [typeof error.provider_status === 'number' ? String(error.provider_status) : '', typeof error.provider_title === 'string' ? error.provider_title : '']
+  const status = typeof error.provider_status === 'number' ? String(error.provider_status) : '';
+  // Provider SDKs often start the message with the status already ("500 The server had an error").
+  const prefix = [message.startsWith(status) ? '' : status, typeof error.provider_title === 'string' ? error.provider_title : '']
     .filter((part) => part !== '')
     .join(' ');
   return prefix === '' ? message : `${prefix}: ${message}`;
@@ -127,7 +129,7 @@ export function messagesOf(request: JsonValue): { role: string; text: string }[]
       .map((part) => {
         if (typeof part.text === 'string') return part.text;
         if (part.type === 'tool-call') return `→ ${str(part.tool_name) ?? 'tool'}(${str(part.arguments) ?? ''})`;
-        if (part.type === 'tool-result') return `⇐ ${str(part.tool_name) ?? 'tool'}: ${str(part.result) ?? ''}`;
+        if (part.type === 'tool-result') return `⇐ ${str(part.tool_name) === undefined ? '' : `${str(part.tool_name)}: `}${str(part.result) ?? ''}`;
         return `[${str(part.type) ?? 'part'}]`;
       })
       .join(' ');

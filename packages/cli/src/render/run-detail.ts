@@ -148,5 +148,6 @@ function toolNames(request: JsonValue): string[] {
 }
 
 function clip(text: string, options: RunDetailOptions): string {
-  return options.full ? text : oneLine(text, TEXT_WIDTH);
+  // Whole texts keep their line breaks, continued under the first line's indent.
+  return options.full ? text.replace(/\r?\n/g, '\n      ') : oneLine(text, TEXT_WIDTH);
 }
