@@ -16,7 +16,7 @@ import { isUniqueViolation } from './db/database-errors.js';
 import { STEP_NUMBER_CONSTRAINT } from './db/identifiers.js';
 import { maintenanceStatements } from './sql/maintenance-statements.js';
 import type { RunRow, StepRow } from './sql/row-mapping.js';
-import { dateParam, jsonParam, jsonPatchParam, toRunRecord, toStepRecord } from './sql/row-mapping.js';
+import { dateParam, jsonParam, jsonPatchParam, jsonReplaceParam, toRunRecord, toStepRecord } from './sql/row-mapping.js';
 import { runStatements } from './sql/run-statements.js';
 import { stepStatements } from './sql/step-statements.js';
 
@@ -26,7 +26,7 @@ export type PostgresExporterOptions = PostgresConnectionOptions;
 /**
  * The exporter port on PostgreSQL (a server through `pg`, or embedded PGlite through
  * {@link PGliteAdapter}), with the reference system's SQL semantics: COALESCE keep-existing
- * updates with the JSON-null clear sentinel, write-once `finished_at` on runs, the guarded step
+ * updates with the JSON-null clear sentinel (for the nullable JSON columns), write-once `finished_at` on runs, the guarded step
  * insert in one statement, the run-then-step heartbeat, the two-CTE stale sweep with its cascade,
  * bounded deletes and batched retention. Every statement is parameterized, and every timestamp
  * comes from the caller (the service's clock), never from the database's `NOW()`.
@@ -87,7 +87,7 @@ export class PostgresExporter implements Exporter {
       update.id,
       update.chatId,
       update.status ?? null,
-      jsonPatchParam(update.summary),
+      jsonReplaceParam(update.summary, '{}'),
       update.provider ?? null,
       update.model ?? null,
       update.rootChatId ?? null,
@@ -141,9 +141,9 @@ export class PostgresExporter implements Exporter {
       update.assistantMessageId ?? null,
       jsonPatchParam(update.normalizedResponse),
       jsonPatchParam(update.usage),
-      jsonPatchParam(update.attempts),
+      jsonReplaceParam(update.attempts, '[]'),
       jsonPatchParam(update.error),
-      jsonPatchParam(update.metadata),
+      jsonReplaceParam(update.metadata, '{}'),
       dateParam(update.finishedAt),
       dateParam(update.now),
     ]);

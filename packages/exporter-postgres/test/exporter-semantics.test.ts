@@ -1,4 +1,4 @@
-import type { RunRecord, StepRecord } from '@chatdebug/sdk';
+import type { JsonObject, JsonValue, RunRecord, StepRecord } from '@chatdebug/sdk';
 import {
   ChatDebugError,
   DebugService,
@@ -87,11 +87,14 @@ for (const backend of BACKENDS) {
         expect(updated).toEqual({ ...run, ...patch, updatedAt: now });
       });
 
-      it('JSON_NULL writes JSON null into the summary; it reads back as null', async () => {
+      it('the summary is never null: clearing it (JSON_NULL) stores {}', async () => {
         const run = await createRun({ summary: { a: 1 } });
-        const updated = await t.exporter.updateRun({ id: run.id, chatId: run.chatId, summary: JSON_NULL, now: clock.now() });
-        expect(updated?.summary).toBeNull();
-        expect((await t.exporter.getRun(run.id))?.summary).toBeNull();
+        expect((await service.updateRun({ id: run.id, chatId: run.chatId, summary: JSON_NULL })).summary).toEqual({});
+        await service.updateRun({ id: run.id, chatId: run.chatId, summary: { b: 2 } });
+        // Even an exporter caller bypassing the service cannot store JSON null there.
+        const direct = await t.exporter.updateRun({ id: run.id, chatId: run.chatId, summary: JSON_NULL as unknown as JsonObject, now: clock.now() });
+        expect(direct?.summary).toEqual({});
+        await expect(t.db.query(`UPDATE ${t.table('chat_debug_runs')} SET summary = '[]'::jsonb WHERE id = $1`, [run.id])).rejects.toMatchObject({ code: '23514' });
       });
 
       it('finished_at is write-once: neither a later value nor an auto-fill changes it', async () => {
@@ -297,6 +300,26 @@ for (const backend of BACKENDS) {
         expect(cleared).toMatchObject({ normalizedResponse: { r: 1 }, usage: { input_tokens: 1 }, attempts: [{ n: 1 }], metadata: { m: true } });
         const both = await service.updateStep({ id: step.id, chatId: run.chatId, normalizedResponse: JSON_NULL, usage: JSON_NULL });
         expect(both).toMatchObject({ normalizedResponse: null, usage: null, attempts: [{ n: 1 }] });
+        // The error column holds JSON null (not SQL NULL): the clear is visible in the database.
+        const raw = await t.db.query(`SELECT error IS NULL AS sql_null, jsonb_typeof(error) AS type FROM ${t.table('chat_debug_steps')} WHERE id = $1`, [step.id]);
+        expect(raw.rows).toEqual([{ sql_null: false, type: 'null' }]);
+      });
+
+      it('attempts and metadata are never null: clearing them stores [] and {}', async () => {
+        const run = await createRun();
+        const step = await createStep(run);
+        await service.updateStep({ id: step.id, chatId: run.chatId, attempts: [{ n: 1 }], metadata: { m: 1 } });
+        const viaService = await service.updateStep({ id: step.id, chatId: run.chatId, attempts: JSON_NULL, metadata: JSON_NULL });
+        expect(viaService).toMatchObject({ attempts: [], metadata: {} });
+        await service.updateStep({ id: step.id, chatId: run.chatId, attempts: [{ n: 2 }], metadata: { m: 2 } });
+        const direct = await t.exporter.updateStep({
+          id: step.id,
+          chatId: run.chatId,
+          attempts: JSON_NULL as unknown as JsonValue[],
+          metadata: JSON_NULL as unknown as JsonObject,
+          now: clock.now(),
+        });
+        expect(direct).toMatchObject({ attempts: [], metadata: {} });
       });
 
       it('an empty array overwrites attempts', async () => {

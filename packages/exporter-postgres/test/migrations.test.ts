@@ -85,6 +85,9 @@ for (const backend of BACKENDS) {
       expect(quoted(defs.get('chat_debug_steps_status_check'))).toEqual([...STATUSES].sort());
       expect(quoted(defs.get('chat_debug_steps_operation_check'))).toEqual([...OPERATIONS].sort());
       expect(quoted(defs.get('chat_debug_runs_kind_check'))).toEqual([RUN_KIND_PATTERN.source]);
+      expect(defs.get('chat_debug_runs_summary_check')).toContain("jsonb_typeof(summary) = 'object'");
+      expect(defs.get('chat_debug_steps_metadata_check')).toContain("jsonb_typeof(metadata) = 'object'");
+      expect(defs.get('chat_debug_steps_attempts_check')).toContain("jsonb_typeof(attempts) = 'array'");
       expect(defs.get('fk_chat_debug_steps_run_chat')).toMatch(/FOREIGN KEY \(run_id, chat_id\) REFERENCES .*chat_debug_runs\(id, chat_id\) ON DELETE CASCADE/);
     });
 

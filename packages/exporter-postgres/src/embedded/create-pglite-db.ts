@@ -1,3 +1,4 @@
+import type { PGlite as PGliteInstance } from '@electric-sql/pglite';
 import type { Logger } from '@chatdebug/sdk';
 import { ChatDebugError } from '@chatdebug/sdk';
 import { PGliteAdapter } from './pglite-adapter.js';
@@ -25,13 +26,13 @@ export interface CreatePGliteDbOptions {
  * ```
  */
 export async function createPGliteDb(options: CreatePGliteDbOptions = {}): Promise<PGliteAdapter> {
-  let PGlite: typeof import('@electric-sql/pglite').PGlite;
+  let PGlite: typeof PGliteInstance;
   try {
     ({ PGlite } = await import('@electric-sql/pglite'));
   } catch (error) {
     throw new ChatDebugError('exporter_failed', 'embedded mode needs the "@electric-sql/pglite" package; install it (npm install @electric-sql/pglite)', { cause: error });
   }
-  let pglite: InstanceType<typeof PGlite>;
+  let pglite: PGliteInstance;
   try {
     pglite = options.dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir: options.dataDir });
   } catch (error) {

@@ -2,7 +2,8 @@ import type { Migration } from './migration.js';
 
 /**
  * The runs and steps tables (reference §1.1, §1.2), without a foreign key to a chats table, plus
- * CHECK constraints on status, operation, step number and the run-kind pattern.
+ * CHECK constraints on status, operation, step number, the run-kind pattern, and the shape of the
+ * never-null JSON columns (summary and metadata objects, attempts an array).
  */
 export const runsAndSteps: Migration = {
   version: 1,
@@ -20,7 +21,7 @@ export const runsAndSteps: Migration = {
       status text NOT NULL CONSTRAINT chat_debug_runs_status_check CHECK (status IN ('in_progress', 'completed', 'error', 'interrupted')),
       provider text,
       model text,
-      summary jsonb NOT NULL DEFAULT '{}'::jsonb,
+      summary jsonb NOT NULL DEFAULT '{}'::jsonb CONSTRAINT chat_debug_runs_summary_check CHECK (jsonb_typeof(summary) = 'object'),
       started_at timestamptz NOT NULL,
       updated_at timestamptz NOT NULL,
       finished_at timestamptz
@@ -45,9 +46,9 @@ export const runsAndSteps: Migration = {
       normalized_request jsonb NOT NULL DEFAULT '{}'::jsonb,
       normalized_response jsonb,
       usage jsonb,
-      attempts jsonb NOT NULL DEFAULT '[]'::jsonb,
+      attempts jsonb NOT NULL DEFAULT '[]'::jsonb CONSTRAINT chat_debug_steps_attempts_check CHECK (jsonb_typeof(attempts) = 'array'),
       error jsonb,
-      metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+      metadata jsonb NOT NULL DEFAULT '{}'::jsonb CONSTRAINT chat_debug_steps_metadata_check CHECK (jsonb_typeof(metadata) = 'object'),
       started_at timestamptz NOT NULL,
       updated_at timestamptz NOT NULL,
       finished_at timestamptz,

@@ -113,6 +113,16 @@ export function jsonPatchParam(value: JsonValue | JsonNull | undefined): string 
   return JSON.stringify(value);
 }
 
+/**
+ * A never-null JSON column of an update (summary, metadata, attempts): `undefined` keeps what is
+ * stored; `JSON_NULL` (not expected from the service, which already maps it) stores `empty`
+ * rather than JSON null, so these columns always hold an object or an array.
+ */
+export function jsonReplaceParam(value: JsonValue | JsonNull | undefined, empty: '{}' | '[]'): string | null {
+  if (value !== undefined && value !== null && isJsonNull(value)) return empty;
+  return jsonPatchParam(value);
+}
+
 /** A timestamp parameter: ISO 8601 text (cast to timestamptz in SQL), or SQL NULL. */
 export function dateParam(value: Date | null | undefined): string | null {
   return value === undefined || value === null ? null : value.toISOString();
