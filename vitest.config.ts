@@ -1,15 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// Workspace packages resolve to their TypeScript sources (the `@chatdebug/source` export
-// condition), so tests never depend on a stale build. One test per package imports `dist`
-// on purpose to catch packaging mistakes.
-// Only the custom condition is added: a generic one such as `import` would reach Node's own
-// resolver for external packages and make `require()` load ESM builds (breaking `pg`).
-const SOURCE = '@chatdebug/source';
-
-// Tests of one package may use another's test doubles without a (cyclic) package dependency.
+// Workspace packages resolve to their TypeScript sources, so tests never depend on a stale build
+// and a test of one package may use another's test doubles without a (cyclic) package
+// dependency. Aliases rather than export conditions: conditions reach Node's own resolver for
+// external packages too (an `import` or `module` condition there breaks `pg` and
+// `@opentelemetry/api`). One test per package imports `dist` on purpose to catch packaging mistakes.
 const workspace = ['sdk', 'testing', 'exporter-postgres', 'otel', 'cli'];
 const alias = workspace.map((name) => ({
   find: new RegExp(`^@chatdebug/${name}$`),
@@ -17,8 +13,7 @@ const alias = workspace.map((name) => ({
 }));
 
 export default defineConfig({
-  resolve: { conditions: [SOURCE, ...defaultClientConditions], alias },
-  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
+  resolve: { alias },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     pool: 'forks',
