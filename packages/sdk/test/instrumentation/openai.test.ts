@@ -379,3 +379,36 @@ describe('instrumentOpenAI: responses.create', () => {
     expect(attemptsOf(steps[0])[0]?.status).toBe('completed');
   });
 });
+
+describe('instrumentOpenAI: clients without APIPromise / Stream', () => {
+  it('a create returning plain promises and async iterables is still traced', async () => {
+    const { tracer, read } = setupTracing();
+    async function* chunks() {
+      yield { choices: [{ index: 0, delta: { content: 'a' }, finish_reason: null }] };
+      yield { choices: [{ index: 0, delta: { content: 'b' }, finish_reason: 'stop' }] };
+    }
+    const fake = {
+      chat: {
+        completions: {
+          create: async (params: { stream?: boolean }) =>
+            params.stream ? chunks() : { choices: [{ index: 0, message: { role: 'assistant', content: 'plain' }, finish_reason: 'stop' }] },
+        },
+      },
+    };
+    const instrumented = instrumentOpenAI(fake, { tracer });
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () => {
+      const plain = await instrumented.chat.completions.create({});
+      expect(plain).toMatchObject({ choices: [{ message: { content: 'plain' } }] });
+      const stream = (await instrumented.chat.completions.create({ stream: true })) as AsyncIterable<unknown>;
+      const parts: unknown[] = [];
+      for await (const part of stream) parts.push(part);
+      expect(parts).toHaveLength(2);
+    });
+    const { steps } = await read();
+    expect(steps.map((s) => [s.operation, s.status])).toEqual([
+      ['generate', 'completed'],
+      ['stream', 'completed'],
+    ]);
+    expect(steps[1]?.normalizedResponse).toMatchObject({ content: [{ type: 'text', text: 'ab' }], finish_reason: 'stop' });
+  });
+});

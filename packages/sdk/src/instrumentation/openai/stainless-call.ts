@@ -239,12 +239,14 @@ class TracedCall {
 
   /** Wraps a Stainless Stream so that iterating it finalizes the step; same class, same controller. */
   wrapStream(data: unknown): unknown {
-    if (!isStream(data)) return this.succeed(data);
+    if (typeof data !== 'object' || data === null || typeof (data as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== 'function') {
+      return this.succeed(data);
+    }
     const cached = this.#streams.get(data);
     if (cached !== undefined) return cached;
     let wrapped: unknown;
     try {
-      wrapped = this.#buildStream(data);
+      wrapped = isStream(data) ? this.#buildStream(data) : this.#tracedIterable(data as AsyncIterable<unknown>);
     } catch (error) {
       this.#logger.warn('chatdebug: could not wrap a stream; it is returned untraced', { error: describeError(error) });
       this.#step.end({ status: 'completed', metadata: { stream_untraced: true } });
@@ -253,6 +255,25 @@ class TracedCall {
     }
     this.#streams.set(data, wrapped);
     return wrapped;
+  }
+
+  /** Any other async iterable: traced, returned as a plain async iterable. */
+  #tracedIterable(source: AsyncIterable<unknown>): AsyncIterable<unknown> {
+    const bounds = this.#bounds;
+    const traced = this.#tracer.recordStream(this.#step, source, { observe: this.#context.adapter.createObserver(), ...(bounds ? { bounds } : {}) });
+    const step = this.#step;
+    const settle = (): void => {
+      if (step.ended) endOwnedRun(this.#scope, step);
+    };
+    return {
+      [Symbol.asyncIterator]: () => {
+        const inner = traced[Symbol.asyncIterator]();
+        return {
+          next: () => after(inner.next(), settle),
+          return: (value?: unknown) => after(inner.return ? inner.return(value) : Promise.resolve({ done: true, value }), settle),
+        };
+      },
+    };
   }
 
   #buildStream(stream: StreamLike): unknown {
@@ -290,8 +311,14 @@ class TracedCall {
         next: () => Promise.reject(new Error('Cannot iterate over a consumed stream, use `.tee()` to split the stream.')),
       };
     };
-    const Ctor = stream.constructor as StreamConstructor;
-    return new Ctor(factory, stream.controller, this.#context.client);
+    try {
+      const Ctor = stream.constructor as StreamConstructor;
+      return new Ctor(factory, stream.controller, this.#context.client);
+    } catch (error) {
+      // Not constructible the Stainless way: hand back a traced iterable with the same controller.
+      this.#logger.warn('chatdebug: could not rebuild the stream class; a plain traced stream is returned', { error: describeError(error) });
+      return { controller: stream.controller, [Symbol.asyncIterator]: factory };
+    }
   }
 }
 
