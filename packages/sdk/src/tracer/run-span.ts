@@ -3,7 +3,8 @@ import type { JsonObject } from '../model/json.js';
 import type { RunKind } from '../model/run-kind.js';
 import type { Status } from '../model/status.js';
 import { worseOutcome } from '../model/status.js';
-import { optionalMessageId, optionalText, optionalUuid, requireOperation, requireStatus, requireUuid } from '../model/validate.js';
+import { optionalDate, optionalMessageId, optionalText, optionalUuid, requireOperation, requireStatus, requireUuid } from '../model/validate.js';
+import { isJsonNull } from '../model/json.js';
 import { classifyError } from '../service/classify-error.js';
 import type { UpdateRunParams } from '../service/debug-service.js';
 import { NoopStepSpan } from './noop-spans.js';
@@ -12,7 +13,7 @@ import { RecordingStepSpan } from './step-span.js';
 import type { Activatable } from './context.js';
 import { ACTIVATE } from './context.js';
 import type { TracerCore } from './tracer-core.js';
-import { activateWithListeners, notify, rejectInput, snapshot } from './tracer-core.js';
+import { activateWithListeners, errorPayload, notify, rejectInput, snapshot } from './tracer-core.js';
 
 /** The recording run span. Internal: users get it as a `RunSpan`. */
 export class RecordingRunSpan implements RunSpan, Activatable {
@@ -55,12 +56,14 @@ export class RecordingRunSpan implements RunSpan, Activatable {
       requireOperation('operation', operation);
       id = options.id === undefined ? newId() : requireUuid('id', options.id);
       historyTipMessageId = optionalMessageId('historyTipMessageId', options.historyTipMessageId);
+      optionalDate('startTime', options.startTime);
     } catch (error) {
       rejectInput(core, error, 'startStep');
       return new NoopStepSpan(this, operation, core.clock);
     }
     const stepNumber = core.service.stepCounter.next(this.id);
     const request = snapshot(core, options.request);
+    const startTime = options.startTime ?? core.clock.now();
     const step = new RecordingStepSpan(core, this, { id, stepNumber, operation }, (ended) => this.#stepEnded(ended));
     core.counters.stepsStarted++;
     this.#openSteps.add(step);
@@ -76,13 +79,13 @@ export class RecordingRunSpan implements RunSpan, Activatable {
         operation,
         historyTipMessageId,
         normalizedRequest: request,
-        at: core.clock.now(),
+        at: startTime,
       },
       onStored: (stored) => step.stored(stored.stepNumber),
     });
     if (options.heartbeat ?? true) core.heartbeats.add(step);
     if (core.listeners.length > 0) {
-      notify(core, 'onStepStart', step, { operation, stepNumber, request, startTime: core.clock.now() });
+      notify(core, 'onStepStart', step, { operation, stepNumber, request, startTime });
     }
     return step;
   }
@@ -150,6 +153,7 @@ export class RecordingRunSpan implements RunSpan, Activatable {
           : options.error !== undefined
             ? worseOutcome(this.#outcome, classifyError(options.error))
             : (this.#outcome ?? 'completed');
+      optionalDate('endTime', options.endTime);
     } catch (error) {
       rejectInput(core, error, 'run.end');
       status = this.#outcome ?? 'completed';
@@ -158,13 +162,16 @@ export class RecordingRunSpan implements RunSpan, Activatable {
     for (const step of [...this.#openSteps]) step.end({ status: 'interrupted' });
     this.#ended = true;
     if (this.#heartbeat) core.heartbeats.delete(this);
-    const endTime = core.clock.now();
+    const endTime = options.endTime instanceof Date && !Number.isNaN(options.endTime.getTime()) ? options.endTime : core.clock.now();
     core.pipeline.enqueue({
       type: 'finalizeRun',
       runId: this.id,
       params: { runId: this.id, chatId: this.chatId, status, seedSummary: this.#summary, at: endTime },
     });
-    if (core.listeners.length > 0) notify(core, 'onRunEnd', this, { status, endTime });
+    if (core.listeners.length > 0) {
+      const error = options.error === undefined ? undefined : errorPayload(core, options.error);
+      notify(core, 'onRunEnd', this, error === undefined || isJsonNull(error) ? { status, endTime } : { status, endTime, error });
+    }
   }
 
   #stepEnded(step: RecordingStepSpan): void {

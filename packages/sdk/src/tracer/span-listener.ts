@@ -27,6 +27,8 @@ export interface RunUpdateEvent {
 export interface RunEndEvent {
   readonly status: Status;
   readonly endTime: Date;
+  /** The normalized error the run ended with, when `end({ error })` was given one. */
+  readonly error?: JsonValue;
 }
 
 /** What a listener learns when a step starts. */

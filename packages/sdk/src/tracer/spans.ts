@@ -37,6 +37,8 @@ export interface StartRunOptions {
    * @defaultValue true
    */
   heartbeat?: boolean;
+  /** When the run started, for work recorded after the fact (e.g. from another tracing system). @defaultValue clock.now() */
+  startTime?: Date;
 }
 
 /** Fields a run may change while open. */
@@ -55,6 +57,8 @@ export interface EndRunOptions {
   status?: Status;
   /** The error the run failed with; classified with `classifyError` when no status is given. */
   error?: unknown;
+  /** When the run ended. @defaultValue clock.now() */
+  endTime?: Date;
 }
 
 /** A live run handle. Methods never throw because persistence failed, and never await it. */
@@ -86,6 +90,8 @@ export interface StartStepOptions {
    */
   heartbeat?: boolean;
   id?: string;
+  /** When the step started. @defaultValue clock.now() */
+  startTime?: Date;
 }
 
 /** Fields a step may record while open or at its end. */
@@ -105,6 +111,8 @@ export interface EndStepOptions extends StepSpanUpdate {
    * "interrupted" cannot clobber completed). @defaultValue completed, or error when `error` is set
    */
   status?: Status;
+  /** When the step ended. @defaultValue clock.now() */
+  endTime?: Date;
 }
 
 /** A live step handle. Also the attempt sink the recording fetch writes to. */

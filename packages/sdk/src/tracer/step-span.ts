@@ -114,7 +114,7 @@ export class RecordingStepSpan implements StepSpan, Activatable {
       this.#errorWritten = false;
     }
     this.#status = status;
-    const endTime = this.#core.clock.now();
+    const endTime = options.endTime instanceof Date && !Number.isNaN(options.endTime.getTime()) ? options.endTime : this.#core.clock.now();
     this.#write({ ...payload, status, attempts: [...this.#attempts], finishedAt: endTime });
     this.#onEnd(this);
     if (this.#core.listeners.length > 0) notify(this.#core, 'onStepEnd', this, { ...listenerFields(payload), status, endTime });

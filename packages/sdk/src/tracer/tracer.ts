@@ -4,6 +4,7 @@ import type { JsonObject } from '../model/json.js';
 import { newId } from '../model/ids.js';
 import type { PayloadBounds } from '../payload/bounds.js';
 import {
+  optionalDate,
   optionalMessageId,
   optionalText,
   optionalUuid,
@@ -137,6 +138,7 @@ export class Tracer {
         historyTipMessageId: optionalMessageId('historyTipMessageId', options.historyTipMessageId),
         provider: optionalText('provider', options.provider),
         model: optionalText('model', options.model),
+        startTime: optionalDate('startTime', options.startTime),
       };
     } catch (error) {
       rejectInput(core, error, 'startRun');
@@ -147,8 +149,9 @@ export class Tracer {
     if (label !== '') seed.first_message = label;
     const summary = (snapshot(core, seed) ?? {}) as JsonObject;
     core.counters.runsStarted++;
-    const startTime = core.clock.now();
-    core.pipeline.enqueue({ type: 'createRun', runId: params.id, params: { ...params, summary, at: startTime } });
+    const { startTime: explicitStart, ...fields } = params;
+    const startTime = explicitStart ?? core.clock.now();
+    core.pipeline.enqueue({ type: 'createRun', runId: params.id, params: { ...fields, summary, at: startTime } });
     const run = new RecordingRunSpan(core, {
       id: params.id,
       chatId: params.chatId,

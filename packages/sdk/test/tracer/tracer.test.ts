@@ -377,3 +377,20 @@ describe('tracer: lifecycle', () => {
     expect(tracer.service.staleAfterMillis).toBe(42_000);
   });
 });
+
+describe('tracer: explicit times', () => {
+  it('startTime and endTime on runs and steps record work after the fact; listeners see the run error', async () => {
+    const { tracer, memory, flush } = setup();
+    const events: unknown[] = [];
+    tracer.addListener({ onRunEnd: (_run, event) => void events.push(event) });
+    const t0 = new Date('2026-02-01T10:00:00Z');
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn', startTime: t0 });
+    const step = run.startStep({ startTime: new Date(t0.getTime() + 100) });
+    step.end({ endTime: new Date(t0.getTime() + 900) });
+    run.end({ error: new Error('boom'), endTime: new Date(t0.getTime() + 1_000) });
+    await flush();
+    expect(memory.runs()[0]).toMatchObject({ startedAt: t0, finishedAt: new Date(t0.getTime() + 1_000), status: 'error' });
+    expect(memory.steps()[0]).toMatchObject({ startedAt: new Date(t0.getTime() + 100), finishedAt: new Date(t0.getTime() + 900) });
+    expect(events).toEqual([{ status: 'error', endTime: new Date(t0.getTime() + 1_000), error: { message: 'boom', type: 'Error' } }]);
+  });
+});
