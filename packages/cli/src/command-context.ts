@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import type { ChatDebugDatabase } from '@chatdebug/exporter-postgres';
 import type { LogAttributes, Logger } from '@chatdebug/sdk';
 import { describeError, isUuid } from '@chatdebug/sdk';
 import type { CliIo } from './cli-io.js';
 import { CliError } from './cli-error.js';
 import type { DatabaseFlags, DatabaseTarget } from './database/database-target.js';
 import { DEMO_DATA_DIR, resolveTarget, scrub } from './database/database-target.js';
-import type { DatabaseSession } from './database/open-session.js';
+import type { CliDatabase, DatabaseSession } from './database/open-session.js';
 import { borrowSession, openSession } from './database/open-session.js';
 import type { ExitCode } from './exit-codes.js';
 import type { Style } from './render/style.js';
@@ -18,7 +17,7 @@ export interface RunCliOptions {
    * Run every command against this already-open database instead of opening one (an
    * application embedding the CLI, or a test sharing one PGlite instance). It stays open.
    */
-  database?: ChatDebugDatabase;
+  database?: CliDatabase;
 }
 
 /** What the commands share within one `runCli` call. */

@@ -2,6 +2,9 @@
 
 export { runCli } from './cli.js';
 export type { RunCliOptions } from './command-context.js';
+export type { CliDatabase } from './database/open-session.js';
+export { runDemo } from './demo/run-demo.js';
+export type { RunDemoOptions, DemoResult } from './demo/run-demo.js';
 export { processIo, bufferedIo } from './cli-io.js';
 export type { CliIo, CliOutput, BufferedCliIo } from './cli-io.js';
 export { EXIT_CODES } from './exit-codes.js';

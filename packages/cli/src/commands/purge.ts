@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { CliRuntime, CommonFlags } from '../command-context.js';
 import { defineCommand, positiveInteger } from '../command-context.js';
-import { formatDuration, parseDuration } from '../duration.js';
+import { formatDurationFlag, parseDuration } from '../duration.js';
 
 interface PurgeFlags extends CommonFlags {
   olderThan: string;
@@ -51,7 +51,7 @@ export function purgeCommand(runtime: CliRuntime): Command {
         return;
       }
       const runs = `${result.deleted.toLocaleString('en-US')} run${result.deleted === 1 ? '' : 's'}`;
-      const age = `not updated for ${formatDuration(olderThan)} (before ${before})`;
+      const age = `not updated for ${formatDurationFlag(olderThan)} (before ${before})`;
       context.print(dryRun ? `dry run: would delete ${runs} ${age}` : `deleted ${runs} ${age}`);
     } finally {
       await session.close();

@@ -4,7 +4,7 @@ import { sleep } from '../abortable.js';
 import type { CliRuntime, CommonFlags } from '../command-context.js';
 import { defineCommand } from '../command-context.js';
 import { CliError } from '../cli-error.js';
-import { formatDuration, formatDurationFlag, parseDuration } from '../duration.js';
+import { formatDurationFlag, parseDuration } from '../duration.js';
 import { toCliError } from '../to-cli-error.js';
 
 interface SweepFlags extends CommonFlags {
@@ -38,12 +38,12 @@ export function sweepCommand(runtime: CliRuntime): Command {
           if (context.json) {
             context.printJson({ at: at.toISOString(), runs_finalized: result.runsFinalized, steps_finalized: result.stepsFinalized, stale_after_ms: staleAfter }, { ndjson: true });
           } else {
-            const counts = `finalized ${plural(result.runsFinalized, 'run')} and ${plural(result.stepsFinalized, 'step')} untouched for ${formatDuration(staleAfter)} or more`;
+            const counts = `finalized ${plural(result.runsFinalized, 'run')} and ${plural(result.stepsFinalized, 'step')} untouched for ${formatDurationFlag(staleAfter)} or more`;
             context.print(every === undefined ? counts : `${at.toISOString()}  ${counts}`);
           }
         } catch (error) {
           if (every === undefined) throw error;
-          context.note(`chatdebug: sweep failed, retrying in ${formatDuration(every)}: ${toCliError(error).message}`);
+          context.note(`chatdebug: sweep failed, retrying in ${formatDurationFlag(every)}: ${toCliError(error).message}`);
         }
         if (every === undefined) return;
         await sleep(every, signal);

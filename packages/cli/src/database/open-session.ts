@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatDebugDatabase, MigrateResult } from '@chatdebug/exporter-postgres';
 import { createPGliteDb, migrate, openEmbedded, openPostgres } from '@chatdebug/exporter-postgres';
-import type { Logger } from '@chatdebug/sdk';
+import type { EventBus, Exporter, Logger, SettingsStore } from '@chatdebug/sdk';
 import { ChatDebugError, DebugService, NIL_UUID } from '@chatdebug/sdk';
 import { CliError } from '../cli-error.js';
 import type { DatabaseTarget } from './database-target.js';
@@ -13,10 +13,21 @@ import { describeFailure, isMissingSchema } from './failures.js';
 /** How long a command waits for a server connection before reporting it unreachable. */
 export const CONNECT_TIMEOUT_MILLIS = 5_000;
 
+/**
+ * The parts of an open database the commands use: `ChatDebugDatabase` from `openPostgres` or
+ * `openEmbedded` fits, and so does any exporter with an event bus (a `MemoryExporter` with an
+ * `InProcessEventBus`, for example).
+ */
+export interface CliDatabase {
+  readonly exporter: Exporter;
+  readonly eventBus: EventBus;
+  readonly settings?: SettingsStore;
+}
+
 /** An open database with a service on it; `close()` releases everything the session opened. */
 export interface DatabaseSession {
   readonly target: DatabaseTarget | undefined;
-  readonly database: ChatDebugDatabase;
+  readonly database: CliDatabase;
   readonly service: DebugService;
   close(): Promise<void>;
 }
@@ -43,7 +54,7 @@ export async function openSession(target: DatabaseTarget, options: OpenSessionOp
 }
 
 /** A session on a database the caller opened and keeps: `close()` leaves it open. */
-export function borrowSession(database: ChatDebugDatabase, logger: Logger): DatabaseSession {
+export function borrowSession(database: CliDatabase, logger: Logger): DatabaseSession {
   const service = new DebugService({ exporter: database.exporter, settings: database.settings, eventBus: database.eventBus, logger });
   return { target: undefined, database, service, close: async () => undefined };
 }

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { ChatDebugDatabase } from '@chatdebug/exporter-postgres';
+import type { CliDatabase } from '../database/open-session.js';
 import type { FinalizeStaleResult, Logger, RunWithSteps } from '@chatdebug/sdk';
 import { DebugService, Tracer, consoleLogger, instrumentOpenAI, newId } from '@chatdebug/sdk';
 import { runConversation } from './demo-conversation.js';
@@ -7,8 +7,8 @@ import { FakeLlmServer } from './fake-llm-server.js';
 
 /** Options of {@link runDemo}. */
 export interface RunDemoOptions {
-  /** A migrated database (`openEmbedded()`, `openPostgres()`); it stays open. */
-  database: ChatDebugDatabase;
+  /** A migrated database (`openEmbedded()`, `openPostgres()`, or any exporter with a bus); it stays open. */
+  database: CliDatabase;
   /** @defaultValue `consoleLogger` */
   logger?: Logger;
   /** Stops the demo between turns (it then rejects with an `AbortError`). */

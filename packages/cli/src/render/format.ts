@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue, RunRecord, StepRecord } from '@chatdebug/sdk';
-import { isJsonObject, truncateLabel } from '@chatdebug/sdk';
+import { USAGE_KEYS, isJsonObject, truncateLabel } from '@chatdebug/sdk';
 import { formatDuration } from '../duration.js';
 
 /** Width of one-line previews, in code points. */
@@ -71,7 +71,7 @@ export function oneLine(text: string, width: number = PREVIEW_WIDTH): string {
   return truncateLabel(text, width);
 }
 
-/** The message of a step's error, with the provider status when known (`500 server_error: …`). */
+/** The message of a step's error after its provider status and title (or type): `500 server_error: …`. */
 export function errorText(error: JsonValue | null): string | undefined {
   if (error === null || error === undefined) return undefined;
   if (typeof error === 'string') return error === '' ? undefined : error;
@@ -80,7 +80,8 @@ export function errorText(error: JsonValue | null): string | undefined {
   const message = typeof error.message === 'string' ? error.message : JSON.stringify(error);
   const status = typeof error.provider_status === 'number' ? String(error.provider_status) : '';
   // Provider SDKs often start the message with the status already ("500 The server had an error").
-  const prefix = [message.startsWith(status) ? '' : status, typeof error.provider_title === 'string' ? error.provider_title : '']
+  const title = typeof error.provider_title === 'string' ? error.provider_title : typeof error.type === 'string' ? error.type : '';
+  const prefix = [message.startsWith(status) ? '' : status, title]
     .filter((part) => part !== '')
     .join(' ');
   return prefix === '' ? message : `${prefix}: ${message}`;
@@ -183,4 +184,11 @@ function numberOr(value: JsonValue | undefined): number | undefined {
 
 function str(value: JsonValue | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** `input_tokens=30 output_tokens=10 …`: the known usage keys in display order, then the rest. */
+export function usageText(usage: JsonObject): string {
+  const known: readonly string[] = USAGE_KEYS;
+  const keys = [...USAGE_KEYS.filter((key) => key in usage), ...Object.keys(usage).filter((key) => !known.includes(key))];
+  return keys.map((key) => `${key}=${JSON.stringify(usage[key])}`).join(' ');
 }

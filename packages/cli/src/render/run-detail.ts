@@ -14,6 +14,7 @@ import {
   runStepCount,
   runTokens,
   stepTokens,
+  usageText,
 } from './format.js';
 import type { Style } from './style.js';
 
@@ -94,7 +95,7 @@ function renderStep(step: StepRecord, style: Style, options: RunDetailOptions): 
     lines.push(`${indent}${style('red', clip(error, options))}`);
   }
   if (step.usage !== null && isJsonObject(step.usage) && Object.keys(step.usage).length > 0) {
-    lines.push(`  ${style('cyan', 'usage')}  ${Object.entries(step.usage).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(' ')}`);
+    lines.push(`  ${style('cyan', 'usage')}  ${usageText(step.usage)}`);
   }
   if (Object.keys(step.metadata).length > 0) {
     section('metadata');
