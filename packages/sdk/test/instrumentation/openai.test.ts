@@ -56,6 +56,10 @@ describe('instrumentOpenAI: chat.completions.create', () => {
       },
       normalizedResponse: { content: [{ type: 'text', text: 'Hello world' }], finish_reason: 'stop', warnings: [] },
       usage: { input_tokens: 11, output_tokens: 7, total_tokens: 18, reasoning_tokens: 2, cache_read_tokens: 3 },
+      metadata: {},
+      stepNumber: 1,
+      runId: runs[0]?.id,
+      chatId: CHAT,
     });
     const attempts = attemptsOf(step);
     expect(attempts).toHaveLength(1);
@@ -202,6 +206,65 @@ describe('instrumentOpenAI: chat.completions.create', () => {
     const attempts = attemptsOf(steps[0]);
     expect(attempts).toHaveLength(1);
     expect(attempts[0]?.status).toBe('failed');
+  });
+
+  it('an error event mid-stream: the consumer gets the APIError, the step is error with the partial response (§7 item 45)', async () => {
+    const { tracer, read } = setupTracing();
+    const openai = client(tracer);
+    server.script({ sse: { events: [...chatChunks({ texts: ['Part'], finish: false }), { data: { error: { message: 'overloaded', type: 'server_error' } } }] } });
+    const error = await tracer
+      .run({ chatId: CHAT, kind: 'chat_turn' }, async () => {
+        const stream = await openai.chat.completions.create({ model: 'gpt-test', messages, stream: true });
+        for await (const chunk of stream) void chunk;
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    const { steps } = await read();
+    expect(steps[0]).toMatchObject({
+      status: 'error',
+      normalizedResponse: { content: [{ type: 'text', text: 'Part' }] },
+      error: { message: 'overloaded', type: 'stream_error' },
+      metadata: { stream_summary: { error_count: 1, last_error: 'overloaded', text_delta_count: 1 } },
+    });
+    expect(attemptsOf(steps[0])).toHaveLength(1);
+  });
+
+  it('a consumer that stops right after the finish chunk leaves the step completed (§7 item 48)', async () => {
+    const { tracer, read } = setupTracing();
+    const openai = client(tracer);
+    server.script({ sse: { events: chatChunks({ texts: ['Done'], usage: true }), hang: true } });
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () => {
+      const stream = await openai.chat.completions.create({ model: 'gpt-test', messages, stream: true, stream_options: { include_usage: true } });
+      for await (const chunk of stream) if (chunk.choices[0]?.finish_reason) break;
+    });
+    const { steps } = await read();
+    expect(steps[0]).toMatchObject({ status: 'completed', normalizedResponse: { content: [{ type: 'text', text: 'Done' }], finish_reason: 'stop' } });
+    expect(attemptsOf(steps[0])).toHaveLength(1);
+  });
+
+  it('a stream dropped without iterating and then aborted is interrupted, with its attempt (§7 item 48)', async () => {
+    const { tracer, read } = setupTracing();
+    const openai = client(tracer);
+    server.script({ sse: { events: chatChunks({ texts: ['never read'] }), hang: true } });
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () => {
+      const stream = await openai.chat.completions.create({ model: 'gpt-test', messages, stream: true });
+      stream.controller.abort();
+    });
+    const { steps } = await read();
+    expect(steps[0]).toMatchObject({ status: 'interrupted', normalizedResponse: { content: [], finish_reason: '' } });
+    expect(attemptsOf(steps[0])).toMatchObject([{ status: 'failed', error: expect.stringContaining('aborted') }]);
+  });
+
+  it('a stream never iterated nor aborted is interrupted when its run ends, and its attempt recorded', async () => {
+    const { tracer, read } = setupTracing();
+    const openai = client(tracer);
+    server.script({ sse: { events: chatChunks({ texts: ['ignored'] }), hang: true } });
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () => {
+      await openai.chat.completions.create({ model: 'gpt-test', messages, stream: true });
+    });
+    const { steps } = await read();
+    expect(steps[0]?.status).toBe('interrupted');
+    expect(attemptsOf(steps[0])).toMatchObject([{ status: 'failed', error: expect.stringContaining('step ended') }]);
   });
 
   it('an abort signal on a plain call ends the step interrupted', async () => {

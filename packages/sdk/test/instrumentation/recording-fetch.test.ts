@@ -183,6 +183,23 @@ describe('recording fetch: responses (§7 item 54)', () => {
     expect(sink.attempts[1]).toMatchObject({ status: 'failed', error: expect.stringContaining('NDJSON') });
   });
 
+  it('a body read to its known length and then closed is completed (§7 item 42)', async () => {
+    const { sink, fetch } = recorder();
+    server.script({ status: 201, json: { id: 'created' } });
+    const response = await fetch(`${server.url}/create`, { method: 'POST', body: '{}' });
+    const length = Number(response.headers.get('content-length'));
+    const reader = response.body?.getReader();
+    let read = 0;
+    while (read < length) {
+      const chunk = await reader?.read();
+      if (!chunk || chunk.done) break;
+      read += chunk.value.byteLength;
+    }
+    expect(sink.attempts).toHaveLength(0);
+    await reader?.cancel();
+    expect(sink.attempts).toMatchObject([{ status: 'completed', response_status: 201, response_body: '{"id":"created"}' }]);
+  });
+
   it('a body cancelled before being read is one failed attempt', async () => {
     const { sink, fetch } = recorder();
     server.script({ json: { big: 'x'.repeat(1000) } });

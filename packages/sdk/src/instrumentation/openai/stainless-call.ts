@@ -143,7 +143,13 @@ class TracedCall {
     // Errors before a usable response (HTTP errors after retries, connection errors, aborts):
     // observed without parsing the body, so `asResponse()` users keep an unread body.
     original.asResponse().then(undefined, (error: unknown) => this.fail(error));
-    const wrapped = original._thenUnwrap((data) => (streaming ? this.wrapStream(data) : this.succeed(data)));
+    let wrapped: APIPromiseLike<unknown>;
+    try {
+      wrapped = original._thenUnwrap((data) => (streaming ? this.wrapStream(data) : this.succeed(data)));
+    } catch (error) {
+      this.#logger.warn('chatdebug: could not wrap an APIPromise; the call is traced as a plain promise', { error: describeError(error) });
+      return this.trackPlain(original, streaming) as APIPromiseLike<unknown>;
+    }
     let viaWithResponse = false;
     let observed = false;
     const asResponse = wrapped.asResponse;
@@ -287,16 +293,25 @@ class TracedCall {
     const settle = (): void => {
       if (step.ended) endOwnedRun(this.#scope, step);
     };
+    let pulling = 0;
     const iterator: AsyncIterator<unknown> = {
-      next: () => after(inner.next(), settle),
+      next: () => {
+        pulling++;
+        return after(inner.next(), () => {
+          pulling--;
+          settle();
+        });
+      },
       return: (value?: unknown) => after(inner.return ? inner.return(value) : Promise.resolve({ done: true, value }), settle),
       throw: (error?: unknown) => after(inner.throw ? inner.throw(error) : Promise.reject(error), settle),
     };
     // `stream.controller.abort()` ends the stream; finalize now, with what was received, even if
-    // the consumer never pulls again.
+    // the consumer never pulls again. A pull in flight settles by itself (the stream also aborts
+    // itself when it fails, and that error must win).
     const signal = stream.controller.signal;
     const onAbort = (): void => {
       if (step.ended) return settle();
+      if (pulling > 0) return;
       void iterator.return?.().catch((error: unknown) => this.#logger.debug('chatdebug: stream close after abort failed', { error: describeError(error) }));
     };
     if (signal.aborted) onAbort();
