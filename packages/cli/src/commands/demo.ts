@@ -9,7 +9,6 @@ import type { DatabaseTarget } from '../database/database-target.js';
 import { DEMO_DATA_DIR, describeTarget } from '../database/database-target.js';
 import { lockDataDir } from '../database/data-dir-lock.js';
 import type { DemoResult } from '../demo/run-demo.js';
-import { runDemo } from '../demo/run-demo.js';
 import { formatDuration } from '../duration.js';
 import { runWithStepsJson } from '../render/json-shapes.js';
 import { renderRunTree } from '../render/run-tree.js';
@@ -40,6 +39,8 @@ export function demoCommand(runtime: CliRuntime): Command {
       context.print(`${context.style('bold', 'chatdebug demo')}: recording an agent conversation into ${where}`);
       if (target.kind === 'embedded' && !runtime.options.database) context.print(context.style('dim', 'starting the embedded PostgreSQL (PGlite) takes a few seconds...'));
     }
+    // Loaded on demand: the openai client is only needed here, not by the other commands.
+    const { runDemo } = await import('../demo/run-demo.js');
     const session = await context.openSession('migrate', target);
     let result: DemoResult;
     try {
