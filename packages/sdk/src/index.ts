@@ -170,7 +170,7 @@ export type {
 } from './instrumentation/normalize/normalized.js';
 export { normalizeUsage } from './instrumentation/normalize/usage.js';
 export { normalizeFinishReason, FINISH_REASONS } from './instrumentation/normalize/finish-reason.js';
-export { normalizeProviderError, classifyProviderError, isCancellation, isDeadline } from './instrumentation/normalize/provider-error.js';
+export { normalizeProviderError } from './instrumentation/normalize/provider-error.js';
 export {
   normalizeChatCompletionRequest,
   normalizeChatCompletionResponse,

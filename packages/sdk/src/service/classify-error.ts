@@ -1,20 +1,31 @@
 import type { Status } from '../model/status.js';
 
+const ABORT_NAMES = new Set(['AbortError', 'APIUserAbortError']);
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'APIConnectionTimeoutError']);
+
+// Provider SDK error classes often keep `name === 'Error'`; their constructor name tells.
+function errorNames(error: object): [unknown, unknown] {
+  return [(error as { name?: unknown }).name, (error as { constructor?: { name?: unknown } }).constructor?.name];
+}
+
 /**
- * True for a cancellation: an `AbortError` (fetch, AbortSignal, the openai client's
- * `APIUserAbortError`) or chatdebug's own `aborted` error.
+ * True for a cancellation: an `AbortError` (fetch, AbortSignal), an SDK's user-abort error (the
+ * openai client's `APIUserAbortError`), or chatdebug's own `aborted` error.
  */
 export function isAbortError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { name, code } = error as { name?: unknown; code?: unknown };
-  return name === 'AbortError' || name === 'APIUserAbortError' || code === 'ABORT_ERR' || code === 'aborted';
+  const code = (error as { code?: unknown }).code;
+  return errorNames(error).some((name) => ABORT_NAMES.has(name as string)) || code === 'ABORT_ERR' || code === 'aborted';
 }
 
-/** True for a deadline: a `TimeoutError` (AbortSignal.timeout) or chatdebug's `timeout` error. */
+/**
+ * True for a deadline: a `TimeoutError` (AbortSignal.timeout), an SDK's connection timeout
+ * (`APIConnectionTimeoutError`), or chatdebug's `timeout` error.
+ */
 export function isTimeoutError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { name, code } = error as { name?: unknown; code?: unknown };
-  return name === 'TimeoutError' || code === 'timeout' || code === 'ETIMEDOUT';
+  const code = (error as { code?: unknown }).code;
+  return errorNames(error).some((name) => TIMEOUT_NAMES.has(name as string)) || code === 'timeout' || code === 'ETIMEDOUT';
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Status } from '../model/status.js';
 import type { PayloadBounds } from '../payload/bounds.js';
 import { isAbortError } from '../service/classify-error.js';
 import type { StepSpan } from './spans.js';
+import { withStep } from './context.js';
 import { StreamAccumulator } from './stream-accumulator.js';
 
 /** Feeds one stream part into the accumulator. Must not throw (a throw is logged and ignored). */
@@ -67,7 +68,9 @@ export function recordStream<Part>(step: StepSpan, source: AsyncIterable<Part>, 
 
   return {
     [Symbol.asyncIterator](): AsyncIterator<Part> {
-      const iterator = source[Symbol.asyncIterator]();
+      // Pulled with the step active, so a lazy source that sends its request on the first pull
+      // still has its HTTP attempt recorded on this step.
+      const iterator = withStep(step, () => source[Symbol.asyncIterator]());
       return {
         async next(): Promise<IteratorResult<Part>> {
           if (!pulled) {
@@ -76,7 +79,7 @@ export function recordStream<Part>(step: StepSpan, source: AsyncIterable<Part>, 
           }
           let result: IteratorResult<Part>;
           try {
-            result = await iterator.next();
+            result = await withStep(step, () => iterator.next());
           } catch (error) {
             accumulator.error(error);
             finalize(accumulator.sawError ? 'error' : isAbortError(error) ? 'interrupted' : 'error', true);

@@ -320,6 +320,11 @@ export class Tracer {
     });
   }
 
+  /** The payload bounds the helpers record with (instrumentation defaults to these). */
+  get bounds(): PayloadBounds | undefined {
+    return this.#bounds;
+  }
+
   /** Counters of the caller's path and of the pipeline. */
   stats(): TracerStats {
     return { ...this.#core.counters, pipeline: this.#core.pipeline.stats(), heartbeating: this.#core.heartbeats.size };

@@ -13,7 +13,7 @@ import {
   normalizeProviderError,
   normalizeResponsesRequest,
   normalizeUsage,
-  classifyProviderError,
+  classifyCallError,
 } from '@chatdebug/sdk';
 
 const PNG_DATA = `data:image/png;base64,${'iVBORw0KGgo'.repeat(50)}`;
@@ -370,6 +370,6 @@ describe('provider error normalizer', () => {
   ];
   it.each(cases)('$name', ({ error, expected, status }) => {
     expect(normalizeProviderError(error)).toMatchObject(expected);
-    expect(classifyProviderError(error)).toBe(status);
+    expect(classifyCallError(error)).toBe(status);
   });
 });

@@ -1,3 +1,4 @@
+import { classifyCallError } from '../../service/classify-error.js';
 import { describeError } from '../../logger/logger.js';
 import type { Usage } from '../../model/usage.js';
 import type { Operation } from '../../model/operation.js';
@@ -8,7 +9,7 @@ import { normalizeAnthropicRequest, normalizeAnthropicResponse } from '../normal
 import type { NormalizedRequest } from '../normalize/normalized.js';
 import { normalizeChatCompletionRequest, normalizeChatCompletionResponse } from '../normalize/openai-chat.js';
 import { normalizeResponsesRequest, normalizeResponsesResponse } from '../normalize/openai-responses.js';
-import { classifyProviderError, errorMessage, normalizeProviderError } from '../normalize/provider-error.js';
+import { errorMessage, normalizeProviderError } from '../normalize/provider-error.js';
 import { normalizeUsage } from '../normalize/usage.js';
 import { redactJsonValue } from '../redaction/redact-json.js';
 import type { CallScope, InstrumentationOptions } from '../run-scope.js';
@@ -122,7 +123,7 @@ async function runModelCall<Request, Response>(
       logger.warn('chatdebug: error normalization failed; default error recorded', { error: describeError(failure) });
       payload = normalizeProviderError(error, { bounds: options.bounds });
     }
-    step.end({ status: classifyProviderError(error), error: payload });
+    step.end({ status: classifyCallError(error), error: payload });
     endOwnedRun(scope, step);
     throw error;
   }

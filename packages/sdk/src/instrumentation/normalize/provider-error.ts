@@ -1,4 +1,3 @@
-import type { Status } from '../../model/status.js';
 import { boundText } from '../../payload/bounds.js';
 import type { NormalizedError } from '../../service/classify-error.js';
 import { isAbortError, isTimeoutError, normalizeError } from '../../service/classify-error.js';
@@ -6,8 +5,6 @@ import { sanitizeErrorMessage } from '../redaction/redact-url.js';
 import type { NormalizeOptions } from './normalized.js';
 import { PartBuilder, num, rec, str } from './normalized.js';
 
-const CANCEL_NAMES = new Set(['AbortError', 'APIUserAbortError']);
-const TIMEOUT_NAMES = new Set(['TimeoutError', 'APIConnectionTimeoutError']);
 const CONNECTION_NAMES = new Set(['APIConnectionError', 'APIConnectionTimeoutError', 'FetchError']);
 
 function names(error: object): string[] {
@@ -17,23 +14,6 @@ function names(error: object): string[] {
   const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
   if (typeof ctor === 'string') out.push(ctor);
   return out;
-}
-
-/** True for a cancellation, including SDK error classes that keep the default `name` (`APIUserAbortError`). */
-export function isCancellation(error: unknown): boolean {
-  if (isAbortError(error)) return true;
-  return typeof error === 'object' && error !== null && names(error).some((name) => CANCEL_NAMES.has(name));
-}
-
-/** True for a deadline, including `APIConnectionTimeoutError`. */
-export function isDeadline(error: unknown): boolean {
-  if (isTimeoutError(error)) return true;
-  return typeof error === 'object' && error !== null && names(error).some((name) => TIMEOUT_NAMES.has(name));
-}
-
-/** The step status of a failed provider call: cancellation or deadline → interrupted, else error. */
-export function classifyProviderError(error: unknown): Status {
-  return isCancellation(error) || isDeadline(error) ? 'interrupted' : 'error';
 }
 
 /**
@@ -57,20 +37,20 @@ export function normalizeProviderError(error: unknown, options: NormalizeOptions
   if (title !== undefined && title !== '' && title !== 'error') out.provider_title = boundText(title, 200).text;
   const requestId = str(e.requestID) ?? str(e.request_id);
   if (requestId) out.request_id = boundText(requestId, 200).text;
-  if (isCancellation(error)) out.context_error = 'canceled';
-  else if (isDeadline(error)) out.context_error = 'deadline exceeded';
+  if (isAbortError(error)) out.context_error = 'canceled';
+  else if (isTimeoutError(error)) out.context_error = 'deadline exceeded';
   out.is_retryable = isRetryable(error as object, status);
   return out;
 }
 
 function isRetryable(error: object, status: number | undefined): boolean {
-  if (isCancellation(error)) return false;
+  if (isAbortError(error)) return false;
   const headers = (error as { headers?: unknown }).headers;
   const should = typeof Headers !== 'undefined' && headers instanceof Headers ? headers.get('x-should-retry') : null;
   if (should === 'true') return true;
   if (should === 'false') return false;
   if (status !== undefined) return status === 408 || status === 409 || status === 429 || status >= 500;
-  return isDeadline(error) || names(error).some((name) => CONNECTION_NAMES.has(name)) || (error instanceof TypeError && error.message === 'fetch failed');
+  return isTimeoutError(error) || names(error).some((name) => CONNECTION_NAMES.has(name)) || (error instanceof TypeError && error.message === 'fetch failed');
 }
 
 /** A bounded, sanitized message for metadata. */

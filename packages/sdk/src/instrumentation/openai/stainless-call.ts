@@ -1,3 +1,4 @@
+import { classifyCallError } from '../../service/classify-error.js';
 import type { Logger } from '../../logger/logger.js';
 import { describeError } from '../../logger/logger.js';
 import type { JsonObject } from '../../model/json.js';
@@ -8,7 +9,7 @@ import type { StepSpan } from '../../tracer/spans.js';
 import type { Tracer } from '../../tracer/tracer.js';
 import { settleOpenStreams } from '../fetch/recording-fetch.js';
 import type { NormalizedRequest, NormalizedResponse } from '../normalize/normalized.js';
-import { classifyProviderError, errorMessage, normalizeProviderError } from '../normalize/provider-error.js';
+import { errorMessage, normalizeProviderError } from '../normalize/provider-error.js';
 import type { CallScope, InstrumentationOptions } from '../run-scope.js';
 import { endOwnedRun, resolveCallScope } from '../run-scope.js';
 
@@ -229,7 +230,7 @@ class TracedCall {
   fail(error: unknown): void {
     const step = this.#step;
     try {
-      step.end({ status: classifyProviderError(error), error: normalizeProviderError(error, { bounds: this.#bounds }) });
+      step.end({ status: classifyCallError(error), error: normalizeProviderError(error, { bounds: this.#bounds }) });
     } catch (failure) {
       this.#logger.warn('chatdebug: recording a call error failed', { error: describeError(failure) });
     }
