@@ -43,8 +43,8 @@ export interface PostgresConnectionOptions {
 export class Connection {
   readonly tables: TableNames;
   readonly logger: Logger;
-  readonly #given: PoolLike | undefined;
-  readonly #create: (() => Promise<OwnedPool>) | undefined;
+  /** Resolves the pool: the one given, or the private one (created on first call). */
+  readonly #resolve: () => Promise<PoolLike>;
   readonly #secrets: string[];
   readonly #component: string;
   #owned: Promise<OwnedPool> | undefined;
@@ -61,7 +61,8 @@ export class Connection {
       for (const field of ['connectionTimeoutMillis', 'statementTimeoutMillis', 'maxConnections', 'applicationName'] as const) {
         if (options[field] !== undefined) throw new InvalidArgumentError(field, 'applies only to a pool created from "connectionString"; configure your own pool instead');
       }
-      this.#given = options.pool;
+      const given = options.pool;
+      this.#resolve = async () => given;
       this.#secrets = [];
       return;
     }
@@ -73,20 +74,13 @@ export class Connection {
       applicationName: options.applicationName,
     });
     this.#secrets = connectionSecrets(settings.connectionString);
-    this.#create = () =>
-      createPool({
-        ...settings,
-        maxConnections: options.maxConnections,
-        logger: this.logger,
-      });
+    this.#resolve = () => (this.#owned ??= createPool({ ...settings, maxConnections: options.maxConnections, logger: this.logger }));
   }
 
   /** The pool to run statements on; creates the private pool on first use. */
   async pool(): Promise<PoolLike> {
     if (this.#closed) throw new ChatDebugError('shutdown', `${this.#component} is shut down`);
-    if (this.#given) return this.#given;
-    this.#owned ??= (this.#create as () => Promise<OwnedPool>)();
-    return this.#owned;
+    return this.#resolve();
   }
 
   /** Runs one statement; failures become `ChatDebugError`s with the driver's error as `cause`. */
