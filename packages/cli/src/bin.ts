@@ -15,5 +15,5 @@ process.on('SIGTERM', onSignal);
 
 const code = await runCli(process.argv.slice(2), processIo(controller.signal));
 process.exitCode = code;
-// Leave the event loop to flush stdout; if something still holds it open, exit anyway.
-setTimeout(() => process.exit(code), 1_000).unref();
+// Exit once stdout is flushed; if something still holds the event loop open, exit anyway.
+process.stdout.write('', () => setTimeout(() => process.exit(code), 1_000).unref());

@@ -233,7 +233,7 @@ describe('tail (in-process bus)', () => {
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}  run_update   run ${run.id}  chat_turn  (in_progress|completed)  gpt-live`));
     expect(lines[1]).toMatch(new RegExp(`step_update  run ${run.id}  #1  generate`));
-    expect(lines[2]).toMatch(/step_update .* #1  generate  completed .* 3→2 tok .*Hi there!$/);
+    expect(lines[2]).toMatch(/step_update .* #1 {2}generate {2}completed .* 3→2 tok .*Hi there!$/);
     expect(lines[3]).toMatch(new RegExp(`run_update   run ${run.id}  chat_turn  completed  gpt-live  .*"Hello live"`));
   });
 

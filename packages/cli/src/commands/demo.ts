@@ -39,9 +39,13 @@ export function demoCommand(runtime: CliRuntime): Command {
       context.print(`${context.style('bold', 'chatdebug demo')}: recording an agent conversation into ${where}`);
       if (target.kind === 'embedded' && !runtime.options.database) context.print(context.style('dim', 'starting the embedded PostgreSQL (PGlite) takes a few seconds...'));
     }
-    // Loaded on demand: the openai client is only needed here, not by the other commands.
-    const { runDemo } = await import('../demo/run-demo.js');
+    // The demo module (with the openai client) loads while the database starts; the other
+    // commands never load it.
+    const opening = performance.now();
+    const demoModule = import('../demo/run-demo.js');
     const session = await context.openSession('migrate', target);
+    const { runDemo } = await demoModule;
+    context.logger.info(`database ready in ${formatDuration(performance.now() - opening)}`);
     let result: DemoResult;
     try {
       result = await runDemo({ database: session.database, logger: context.logger, signal: context.io.signal }).catch((error: unknown) => {
