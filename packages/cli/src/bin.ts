@@ -12,6 +12,11 @@ const onSignal = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// The reader went away (`chatdebug export … | head`): stop quietly, as other Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT_CODES.ok);
+  throw error;
+});
 
 const code = await runCli(process.argv.slice(2), processIo(controller.signal));
 process.exitCode = code;

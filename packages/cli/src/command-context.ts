@@ -14,8 +14,8 @@ import { colorsWanted, createStyle } from './render/style.js';
 /** Options of {@link runCli} beyond the arguments and the io. */
 export interface RunCliOptions {
   /**
-   * Run every command against this already-open database instead of opening one (an
-   * application embedding the CLI, or a test sharing one PGlite instance). It stays open.
+   * Run every command but `migrate` against this already-open database instead of opening one
+   * (an application embedding the CLI, or a test sharing one PGlite instance). It stays open.
    */
   database?: CliDatabase;
 }
