@@ -48,7 +48,7 @@ export interface OpenSessionOptions {
  * its directory lock.
  */
 export async function openSession(target: DatabaseTarget, options: OpenSessionOptions): Promise<DatabaseSession> {
-  const database = target.kind === 'server' ? await openServer(target, options) : await openLocalEmbedded(target, options);
+  const database = target.kind === 'server' ? await openServer(target, options.logger, options.mode) : await openLocalEmbedded(target, options);
   const service = new DebugService({ exporter: database.exporter, settings: database.settings, eventBus: database.eventBus, logger: options.logger });
   return { target, database, service, close: () => database.close() };
 }
@@ -65,7 +65,7 @@ export function borrowSession(database: CliDatabase, logger: Logger): DatabaseSe
  */
 export async function migrateTarget(target: DatabaseTarget, logger: Logger): Promise<MigrateResult> {
   if (target.kind === 'server') {
-    const database = await openServer(target, { logger, mode: 'migrate' }, { migrateNow: false });
+    const database = await openServer(target, logger, 'connect');
     try {
       return await migrate(database.db, { schema: target.schema, logger });
     } finally {
@@ -85,18 +85,18 @@ export async function migrateTarget(target: DatabaseTarget, logger: Logger): Pro
   }
 }
 
-async function openServer(
-  target: Extract<DatabaseTarget, { kind: 'server' }>,
-  options: OpenSessionOptions,
-  { migrateNow = options.mode === 'migrate' }: { migrateNow?: boolean } = {},
-): Promise<ChatDebugDatabase> {
+/**
+ * Connects and checks the server answers; then, by `mode`, applies the migrations (`migrate`),
+ * checks the tables exist (`existing`), or does nothing more (`connect`).
+ */
+async function openServer(target: Extract<DatabaseTarget, { kind: 'server' }>, logger: Logger, mode: OpenSessionOptions['mode'] | 'connect'): Promise<ChatDebugDatabase> {
   let database: ChatDebugDatabase;
   try {
     database = await openPostgres({
       connectionString: target.connectionString,
       schema: target.schema,
       migrate: false,
-      logger: options.logger,
+      logger,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MILLIS,
       maxConnections: 4,
     });
@@ -110,9 +110,9 @@ async function openServer(
     } catch (error) {
       throw new CliError('unavailable', `cannot reach ${describeTarget(target)}: ${describeFailure(error)}`, { cause: error });
     }
-    if (migrateNow) {
-      await migrate(database.db, { schema: target.schema, logger: options.logger });
-    } else if (options.mode === 'existing') {
+    if (mode === 'migrate') {
+      await migrate(database.db, { schema: target.schema, logger });
+    } else if (mode === 'existing') {
       try {
         await database.exporter.getRun(NIL_UUID);
       } catch (error) {
