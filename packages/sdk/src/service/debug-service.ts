@@ -343,8 +343,8 @@ export class DebugService {
   /**
    * Inserts a step into an open run of the same chat, bumping the run's heartbeat atomically.
    * Throws `RunNotFoundError` (missing run or another chat's), `RunFinalizedError`, or
-   * `StepInsertUnexpectedError`. A taken step number is retried with max(requested + 1, highest
-   * stored + 1), up to 10 attempts; `signal` is checked before each attempt.
+   * `StepInsertUnexpectedError`. A taken step number is retried with max(requested + 1, the run's
+   * counter synced to the highest stored number, then advanced), up to 10 attempts; `signal` is checked before each attempt.
    */
   async createStep(params: CreateStepParams, options: { signal?: AbortSignal } = {}): Promise<StepRecord> {
     const at = optionalDate('at', params.at) ?? this.clock.now();
@@ -376,10 +376,12 @@ export class DebugService {
         return result.step;
       }
       if (result.outcome === 'run_unavailable') throw await this.#classifyMissingRun(step.runId, step.chatId);
-      const existing = await this.exporter.listSteps(step.runId);
-      let next = step.stepNumber + 1;
-      for (const other of existing) if (other.stepNumber >= next) next = other.stepNumber + 1;
-      step.stepNumber = next;
+      let highest = 0;
+      for (const other of await this.exporter.listSteps(step.runId)) highest = Math.max(highest, other.stepNumber);
+      // Concurrent creators in this process each take a distinct number from the counter, so a
+      // burst of same-number inserts settles in one retry instead of one winner per round.
+      this.stepCounter.sync(step.runId, highest);
+      step.stepNumber = Math.max(step.stepNumber + 1, this.stepCounter.next(step.runId));
     }
     throw new StepNumberExhaustedError(step.runId, MAX_CREATE_STEP_ATTEMPTS);
   }
