@@ -3,7 +3,7 @@ import type { StreamObserver } from '../../tracer/record-stream.js';
 import type { StreamAccumulator } from '../../tracer/stream-accumulator.js';
 import { normalizeFinishReason } from './finish-reason.js';
 import type { NormalizeOptions, NormalizedMessage, NormalizedPart, NormalizedRequest, NormalizedResponse, NormalizedTool } from './normalized.js';
-import { ContentCollector, PartBuilder, arr, contentText, countProviderOptions, options, rec, str, toolChoice } from './normalized.js';
+import { ContentCollector, PartBuilder, arr, assembleRequest, contentText, options, rec, str } from './normalized.js';
 import { normalizeUsage } from './usage.js';
 
 const KNOWN_ANTHROPIC_KEYS = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'max_tokens', 'temperature', 'top_p', 'top_k', 'stream']);
@@ -35,7 +35,7 @@ export function normalizeAnthropicRequest(request: unknown, normalizeOptions: No
     if (!tool) continue;
     tools.push(builder.tool(str(tool.type) ?? 'function', str(tool.name) ?? '', tool.description, tool.input_schema));
   }
-  const normalized: NormalizedRequest = {
+  return assembleRequest({
     messages,
     tools,
     options: options({
@@ -46,14 +46,10 @@ export function normalizeAnthropicRequest(request: unknown, normalizeOptions: No
       presence_penalty: undefined,
       frequency_penalty: undefined,
     }),
-  };
-  const model = str(body.model);
-  if (model !== undefined) normalized.model = model;
-  const choice = toolChoice(body.tool_choice);
-  if (choice !== undefined) normalized.tool_choice = choice;
-  const extra = countProviderOptions(body, KNOWN_ANTHROPIC_KEYS);
-  if (extra > 0) normalized.provider_option_count = extra;
-  return normalized;
+    body,
+    toolChoice: body.tool_choice,
+    knownKeys: KNOWN_ANTHROPIC_KEYS,
+  });
 }
 
 function blocks(list: unknown[], builder: PartBuilder): NormalizedPart[] {

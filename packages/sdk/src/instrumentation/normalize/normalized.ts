@@ -192,6 +192,25 @@ export function toolChoice(value: unknown): JsonValue | undefined {
   return redactJsonValue(sanitizeJson(value));
 }
 
+/** Assembles a normalized request: model, tool choice and the count of other provider options only when present. */
+export function assembleRequest(parts: {
+  messages: NormalizedMessage[];
+  tools: NormalizedTool[];
+  options: NormalizedOptions;
+  body: Record<string, unknown>;
+  toolChoice: unknown;
+  knownKeys: ReadonlySet<string>;
+}): NormalizedRequest {
+  const normalized: NormalizedRequest = { messages: parts.messages, tools: parts.tools, options: parts.options };
+  const model = str(parts.body.model);
+  if (model !== undefined) normalized.model = model;
+  const choice = toolChoice(parts.toolChoice);
+  if (choice !== undefined) normalized.tool_choice = choice;
+  const extra = countProviderOptions(parts.body, parts.knownKeys);
+  if (extra > 0) normalized.provider_option_count = extra;
+  return normalized;
+}
+
 /** Collects response content, merging adjacent text (and adjacent reasoning) as streams do. */
 export class ContentCollector {
   readonly #items: (NormalizedPart | { pending: 'text' | 'reasoning'; text: string })[] = [];

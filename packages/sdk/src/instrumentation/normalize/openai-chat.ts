@@ -6,13 +6,12 @@ import {
   ContentCollector,
   PartBuilder,
   arr,
+  assembleRequest,
   contentText,
-  countProviderOptions,
   dataUrlMediaType,
   options,
   rec,
   str,
-  toolChoice,
 } from './normalized.js';
 import { normalizeUsage } from './usage.js';
 
@@ -54,7 +53,7 @@ export function normalizeChatCompletionRequest(request: unknown, normalizeOption
     const fn = rec(item);
     if (fn) tools.push(builder.tool('function', str(fn.name) ?? '', fn.description, fn.parameters));
   }
-  const normalized: NormalizedRequest = {
+  return assembleRequest({
     messages,
     tools,
     options: options({
@@ -65,14 +64,10 @@ export function normalizeChatCompletionRequest(request: unknown, normalizeOption
       presence_penalty: body.presence_penalty,
       frequency_penalty: body.frequency_penalty,
     }),
-  };
-  const model = str(body.model);
-  if (model !== undefined) normalized.model = model;
-  const choice = toolChoice(body.tool_choice ?? body.function_call);
-  if (choice !== undefined) normalized.tool_choice = choice;
-  const extra = countProviderOptions(body, KNOWN_CHAT_KEYS);
-  if (extra > 0) normalized.provider_option_count = extra;
-  return normalized;
+    body,
+    toolChoice: body.tool_choice ?? body.function_call,
+    knownKeys: KNOWN_CHAT_KEYS,
+  });
 }
 
 function chatMessage(item: unknown, builder: PartBuilder): NormalizedMessage {

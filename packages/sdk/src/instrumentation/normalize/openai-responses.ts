@@ -2,7 +2,7 @@ import type { StreamObserver } from '../../tracer/record-stream.js';
 import type { StreamAccumulator } from '../../tracer/stream-accumulator.js';
 import { normalizeFinishReason } from './finish-reason.js';
 import type { NormalizeOptions, NormalizedMessage, NormalizedPart, NormalizedRequest, NormalizedResponse, NormalizedTool } from './normalized.js';
-import { ContentCollector, PartBuilder, arr, contentText, countProviderOptions, dataUrlMediaType, options, rec, str, toolChoice } from './normalized.js';
+import { ContentCollector, PartBuilder, arr, assembleRequest, contentText, dataUrlMediaType, options, rec, str } from './normalized.js';
 import { normalizeUsage } from './usage.js';
 
 const KNOWN_RESPONSES_KEYS = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'max_output_tokens', 'temperature', 'top_p', 'stream', 'stream_options']);
@@ -29,7 +29,7 @@ export function normalizeResponsesRequest(request: unknown, normalizeOptions: No
     const name = str(tool.name) ?? str(tool.server_label) ?? type;
     tools.push(builder.tool(type, name, tool.description, type === 'function' ? tool.parameters : rec(tool.format)));
   }
-  const normalized: NormalizedRequest = {
+  return assembleRequest({
     messages,
     tools,
     options: options({
@@ -40,14 +40,10 @@ export function normalizeResponsesRequest(request: unknown, normalizeOptions: No
       presence_penalty: undefined,
       frequency_penalty: undefined,
     }),
-  };
-  const model = str(body.model);
-  if (model !== undefined) normalized.model = model;
-  const choice = toolChoice(body.tool_choice);
-  if (choice !== undefined) normalized.tool_choice = choice;
-  const extra = countProviderOptions(body, KNOWN_RESPONSES_KEYS);
-  if (extra > 0) normalized.provider_option_count = extra;
-  return normalized;
+    body,
+    toolChoice: body.tool_choice,
+    knownKeys: KNOWN_RESPONSES_KEYS,
+  });
 }
 
 function inputItem(raw: unknown, builder: PartBuilder): NormalizedMessage {
