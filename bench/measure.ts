@@ -5,8 +5,10 @@ import { availableParallelism, cpus } from 'node:os';
 
 export interface Candidate {
   name: string;
-  /** Runs the measured operation `iterations` times. */
+  /** Runs the measured operation `iterations` times. A synchronous `run` is timed without yielding. */
   run(iterations: number): void | Promise<void>;
+  /** Work the operations left behind (flushing queues), done after each round, untimed. */
+  settle?(): Promise<void>;
 }
 
 export interface Measurement {
@@ -25,9 +27,11 @@ export async function measure(candidates: Candidate[], options: { iterations?: n
   for (let round = 0; round < warmup + rounds; round++) {
     for (const candidate of candidates) {
       const start = process.hrtime.bigint();
-      await candidate.run(iterations);
+      const pending = candidate.run(iterations);
+      if (pending) await pending;
       const nanos = Number(process.hrtime.bigint() - start) / iterations;
       if (round >= warmup) samples.get(candidate.name)!.push(nanos);
+      await candidate.settle?.();
     }
   }
   return candidates.map((c) => {

@@ -1,4 +1,6 @@
 // Runs every benchmark in turn. Each prints its own ratios against a baseline measured in the same process.
+import { callerPath } from './caller-path.js';
 import { disabledOverhead } from './disabled-overhead.js';
 
 await disabledOverhead();
+await callerPath();

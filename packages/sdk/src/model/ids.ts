@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { randomFillSync } from 'node:crypto';
 
 /** The all-zero UUID: stands for "no id" in event payloads and maps to the broadcast channel. */
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -10,7 +10,48 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID_PATTERN.test(value);
 }
 
-/** A new time-ordered UUIDv7, made on the client so a span has its id before any write. */
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+const RANDOM_BYTES_PER_ID = 10;
+// Filling the pool has a high fixed cost, so it is filled rarely: once per 409 ids.
+const pool = new Uint8Array(RANDOM_BYTES_PER_ID * 409);
+let poolOffset = pool.length;
+const MAX_SEQUENCE = 0xfff;
+let lastMillis = -1;
+let sequence = 0;
+
+/**
+ * A new time-ordered UUIDv7 (RFC 9562), made on the client so a span has its id before any write.
+ * Ids made by one process are strictly increasing: within a millisecond the 12-bit `rand_a` field
+ * is a counter started at a random value below 2048 (RFC 9562 §6.2, method 1); when it runs out
+ * the timestamp moves on by one millisecond.
+ *
+ * The timestamp is the wall clock, not the injected `Clock`: ids must stay unique and ordered
+ * across processes and test runs, which a mock clock does not give.
+ */
 export function newId(): string {
-  return uuidv7();
+  if (poolOffset + RANDOM_BYTES_PER_ID > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const r = poolOffset;
+  poolOffset += RANDOM_BYTES_PER_ID;
+  const now = Date.now();
+  if (now > lastMillis) {
+    lastMillis = now;
+    sequence = ((pool[r]! << 8) | pool[r + 1]!) & 0x7ff;
+  } else if (sequence < MAX_SEQUENCE) {
+    sequence++;
+  } else {
+    lastMillis++;
+    sequence = 0;
+  }
+  const high = Math.floor(lastMillis / 0x10000); // the top 32 of the 48 timestamp bits
+  const low = lastMillis % 0x10000;
+  return (
+    HEX[(high >>> 24) & 0xff]! + HEX[(high >>> 16) & 0xff]! + HEX[(high >>> 8) & 0xff]! + HEX[high & 0xff]! + '-' +
+    HEX[low >>> 8]! + HEX[low & 0xff]! + '-' +
+    HEX[0x70 | (sequence >>> 8)]! + HEX[sequence & 0xff]! + '-' +
+    HEX[0x80 | (pool[r + 2]! & 0x3f)]! + HEX[pool[r + 3]!]! + '-' +
+    HEX[pool[r + 4]!]! + HEX[pool[r + 5]!]! + HEX[pool[r + 6]!]! + HEX[pool[r + 7]!]! + HEX[pool[r + 8]!]! + HEX[pool[r + 9]!]!
+  );
 }
