@@ -18,6 +18,16 @@ export interface SanitizeOptions {
 const DEFAULT_MAX_JSON_BYTES = 1_000_000;
 const DEFAULT_MAX_DEPTH = 64;
 const PREVIEW_CHARS = 2_000;
+const MAX_ESCAPE_GROWTH = 6;
+/** Characters counted per value and key for quotes, separators and brackets (a generous bound). */
+const PUNCTUATION_CHARS = 4;
+
+interface ConvertState {
+  readonly maxDepth: number;
+  readonly seen: Set<object>;
+  /** Characters of the strings, keys and scalars seen so far, plus punctuation: a bound on the JSON before escaping. */
+  rawChars: number;
+}
 
 /**
  * Makes text safe for PostgreSQL jsonb: NUL (rejected by jsonb) and lone surrogates (not valid
@@ -37,13 +47,16 @@ export function sanitizeText(text: string): string {
  * `maxJsonBytes` becomes `{ truncated: true, original_bytes, preview }`.
  */
 export function sanitizeJson(value: unknown, options: SanitizeOptions = {}): JsonValue {
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const clean = convert(value, 0, maxDepth, new Set()) ?? null;
+  const state: ConvertState = { maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH, seen: new Set(), rawChars: 0 };
+  const clean = convert(value, 0, state) ?? null;
   const maxBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
   if (typeof clean !== 'object' || clean === null) {
     if (typeof clean === 'string' && clean.length > maxBytes) return truncatedMarker(JSON.stringify(clean));
     return clean;
   }
+  // JSON escaping grows a character to at most six (\u001f), and punctuation adds at most a few
+  // characters per value: far below the bound, the exact (and costly) serialization is skipped.
+  if (state.rawChars * MAX_ESCAPE_GROWTH <= maxBytes) return clean;
   const text = JSON.stringify(clean);
   return text.length > maxBytes ? truncatedMarker(text) : clean;
 }
@@ -65,16 +78,23 @@ function cutAtCodePoint(text: string, length: number): string {
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
 }
 
-function convert(value: unknown, depth: number, maxDepth: number, seen: Set<object>): JsonValue | undefined {
+function convert(value: unknown, depth: number, state: ConvertState): JsonValue | undefined {
+  state.rawChars += PUNCTUATION_CHARS;
   switch (typeof value) {
     case 'string':
+      state.rawChars += value.length;
       return sanitizeText(value);
     case 'number':
+      state.rawChars += 24;
       return Number.isFinite(value) ? value : null;
     case 'boolean':
+      state.rawChars += 5;
       return value;
-    case 'bigint':
-      return value.toString();
+    case 'bigint': {
+      const text = value.toString();
+      state.rawChars += text.length;
+      return text;
+    }
     case 'undefined':
     case 'function':
     case 'symbol':
@@ -82,27 +102,35 @@ function convert(value: unknown, depth: number, maxDepth: number, seen: Set<obje
   }
   if (value === null) return null;
   const object = value as object;
-  if (depth >= maxDepth) return '[MaxDepth]';
+  if (depth >= state.maxDepth) return '[MaxDepth]';
+  const seen = state.seen;
   if (seen.has(object)) return '[Circular]';
-  if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
-  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) return `[binary ${object.byteLength} bytes]`;
+  if (object instanceof Date) {
+    state.rawChars += 24;
+    return Number.isNaN(object.getTime()) ? null : object.toISOString();
+  }
+  if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
+    state.rawChars += 32;
+    return `[binary ${object.byteLength} bytes]`;
+  }
   seen.add(object);
   try {
     if (Array.isArray(object)) {
-      return object.map((item) => convert(item, depth + 1, maxDepth, seen) ?? null);
+      return object.map((item) => convert(item, depth + 1, state) ?? null);
     }
     if (object instanceof Set) {
-      return [...object].map((item) => convert(item, depth + 1, maxDepth, seen) ?? null);
+      return [...object].map((item) => convert(item, depth + 1, state) ?? null);
     }
     if (object instanceof Map) {
       const out: JsonObject = {};
       for (const [key, item] of object) {
-        const converted = convert(item, depth + 1, maxDepth, seen);
-        if (converted !== undefined) out[sanitizeText(String(key))] = converted;
+        const converted = convert(item, depth + 1, state);
+        if (converted !== undefined) out[objectKey(String(key), state)] = converted;
       }
       return out;
     }
     if (object instanceof Error) {
+      state.rawChars += object.name.length + object.message.length + 40;
       return { name: sanitizeText(object.name), message: sanitizeText(object.message) };
     }
     const toJSON = (object as { toJSON?: unknown }).toJSON;
@@ -113,7 +141,7 @@ function convert(value: unknown, depth: number, maxDepth: number, seen: Set<obje
       } catch {
         return '[Unserializable]';
       }
-      if (replaced !== object) return convert(replaced, depth + 1, maxDepth, seen);
+      if (replaced !== object) return convert(replaced, depth + 1, state);
     }
     const out: JsonObject = {};
     for (const key of Object.keys(object)) {
@@ -123,11 +151,16 @@ function convert(value: unknown, depth: number, maxDepth: number, seen: Set<obje
       } catch {
         item = '[Unreadable]';
       }
-      const converted = convert(item, depth + 1, maxDepth, seen);
-      if (converted !== undefined) out[sanitizeText(key)] = converted;
+      const converted = convert(item, depth + 1, state);
+      if (converted !== undefined) out[objectKey(key, state)] = converted;
     }
     return out;
   } finally {
     seen.delete(object);
   }
+}
+
+function objectKey(key: string, state: ConvertState): string {
+  state.rawChars += key.length + PUNCTUATION_CHARS;
+  return sanitizeText(key);
 }
