@@ -28,6 +28,13 @@ export interface PostgresConnectionOptions {
   connectionTimeoutMillis?: number;
   /** Server-side `statement_timeout`, with `connectionString` only. @defaultValue 30_000 (milliseconds) */
   statementTimeoutMillis?: number;
+  /**
+   * Client-side wait for a statement's answer (node-postgres' `query_timeout`), with
+   * `connectionString` only: a hung server or network fails the statement and destroys its
+   * connection. 0 disables it.
+   * @defaultValue `statementTimeoutMillis` + 5_000 (milliseconds); 0 when the statement timeout is 0
+   */
+  queryTimeoutMillis?: number;
   /** Size of the private pool, with `connectionString` only. @defaultValue 10 */
   maxConnections?: number;
   /** `application_name` of the private pool's connections, with `connectionString` only. @defaultValue 'chatdebug' */
@@ -58,7 +65,7 @@ export class Connection {
     const hasUrl = options.connectionString !== undefined;
     if (hasPool === hasUrl) throw new InvalidArgumentError('pool', `${component} needs exactly one of "pool" and "connectionString"`);
     if (options.pool !== undefined) {
-      for (const field of ['connectionTimeoutMillis', 'statementTimeoutMillis', 'maxConnections', 'applicationName'] as const) {
+      for (const field of ['connectionTimeoutMillis', 'statementTimeoutMillis', 'queryTimeoutMillis', 'maxConnections', 'applicationName'] as const) {
         if (options[field] !== undefined) throw new InvalidArgumentError(field, 'applies only to a pool created from "connectionString"; configure your own pool instead');
       }
       const given = options.pool;
@@ -71,6 +78,7 @@ export class Connection {
       connectionString: options.connectionString ?? '',
       connectionTimeoutMillis: options.connectionTimeoutMillis,
       statementTimeoutMillis: options.statementTimeoutMillis,
+      queryTimeoutMillis: options.queryTimeoutMillis,
       applicationName: options.applicationName,
     });
     this.#secrets = connectionSecrets(settings.connectionString);

@@ -9,6 +9,12 @@ import type { OwnedPool } from './queryable.js';
 export const DEFAULT_CONNECTION_TIMEOUT_MILLIS = 10_000;
 /** Default `statement_timeout` of connections chatdebug opens: 30 seconds. */
 export const DEFAULT_STATEMENT_TIMEOUT_MILLIS = 30_000;
+/**
+ * How much longer than the statement timeout the client waits for an answer by default: 5 seconds.
+ * The server cancels a slow statement first (the connection survives); the client-side limit only
+ * fires when the server or the network hangs, and destroys that connection.
+ */
+const QUERY_TIMEOUT_MARGIN_MILLIS = 5_000;
 /** Default size of a pool chatdebug creates. */
 export const DEFAULT_MAX_CONNECTIONS = 10;
 
@@ -26,6 +32,13 @@ export interface CreatePoolOptions {
    * @defaultValue 30_000
    */
   statementTimeoutMillis?: number;
+  /**
+   * Client-side limit on waiting for a statement's answer, in milliseconds (node-postgres'
+   * `query_timeout`): when the server or the network hangs, the statement fails (a transient
+   * error) and its connection is destroyed instead of being held forever. 0 disables it.
+   * @defaultValue `statementTimeoutMillis` + 5_000 (35_000); 0 when the statement timeout is 0
+   */
+  queryTimeoutMillis?: number;
   /** @defaultValue 10 */
   maxConnections?: number;
   /** @defaultValue 'chatdebug' */
@@ -39,6 +52,7 @@ export interface ResolvedConnectionSettings {
   connectionString: string;
   connectionTimeoutMillis: number;
   statementTimeoutMillis: number;
+  queryTimeoutMillis: number;
   applicationName: string;
 }
 
@@ -47,10 +61,16 @@ export function resolveConnectionSettings(options: Omit<CreatePoolOptions, 'maxC
   if (typeof options.connectionString !== 'string' || options.connectionString.trim() === '') {
     throw new InvalidArgumentError('connectionString', 'expected a non-empty connection string');
   }
+  const statementTimeoutMillis = nonNegativeInteger('statementTimeoutMillis', options.statementTimeoutMillis, DEFAULT_STATEMENT_TIMEOUT_MILLIS);
   return {
     connectionString: options.connectionString,
     connectionTimeoutMillis: nonNegativeInteger('connectionTimeoutMillis', options.connectionTimeoutMillis, DEFAULT_CONNECTION_TIMEOUT_MILLIS),
-    statementTimeoutMillis: nonNegativeInteger('statementTimeoutMillis', options.statementTimeoutMillis, DEFAULT_STATEMENT_TIMEOUT_MILLIS),
+    statementTimeoutMillis,
+    queryTimeoutMillis: nonNegativeInteger(
+      'queryTimeoutMillis',
+      options.queryTimeoutMillis,
+      statementTimeoutMillis === 0 ? 0 : statementTimeoutMillis + QUERY_TIMEOUT_MARGIN_MILLIS,
+    ),
     applicationName: options.applicationName ?? 'chatdebug',
   };
 }
@@ -61,6 +81,8 @@ export function clientConfig(settings: ResolvedConnectionSettings): PgConnection
     connectionString: settings.connectionString,
     connectionTimeoutMillis: settings.connectionTimeoutMillis,
     statement_timeout: settings.statementTimeoutMillis,
+    // node-postgres reads 0 as "no limit", like the server does for statement_timeout.
+    query_timeout: settings.queryTimeoutMillis,
     application_name: settings.applicationName,
     keepAlive: true,
   };
@@ -68,8 +90,9 @@ export function clientConfig(settings: ResolvedConnectionSettings): PgConnection
 
 /**
  * Creates a `pg.Pool` (loading `pg`, an optional peer dependency, on first use) with the
- * timeouts set and an `error` listener attached, so a dying idle connection is logged instead of
- * crashing the process. The caller owns the pool and ends it.
+ * timeouts set and `error` listeners attached (on the pool, and on every connection it opens),
+ * so a dying connection is logged or reported to its borrower instead of crashing the process.
+ * The caller owns the pool and ends it.
  *
  * @example
  * ```ts
@@ -89,6 +112,14 @@ export async function createPool(options: CreatePoolOptions): Promise<OwnedPool>
   const secrets = connectionSecrets(settings.connectionString);
   pool.on('error', (error: Error) => {
     logger.warn('an idle PostgreSQL connection failed; the pool replaces it', { error: scrubSecrets(describeError(error), secrets) });
+  });
+  // pg-pool hands a new connection out while parsing the server's ReadyForQuery, but `connect()`
+  // resolves a microtask later; a FATAL in the same chunk (the backend killed right after
+  // connecting) is emitted in between, when neither the pool's nor the borrower's listener is
+  // attached, and an 'error' event without a listener crashes the process. This one stays for
+  // the connection's life; the borrower learns of the failure from its next statement.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
   });
   return pool;
 }

@@ -7,6 +7,7 @@ export interface PgConnectionConfig {
   connectionString: string;
   connectionTimeoutMillis: number;
   statement_timeout: number;
+  query_timeout: number;
   application_name: string;
   keepAlive: boolean;
 }
@@ -14,6 +15,7 @@ export interface PgConnectionConfig {
 /** A `pg.Pool` as chatdebug uses it. */
 export interface PgPool extends OwnedPool {
   on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'connect', listener: (client: { on(event: 'error', listener: (error: Error) => void): unknown }) => void): unknown;
 }
 
 /** The parts of the `pg` module chatdebug uses. */

@@ -2,6 +2,8 @@
 export interface TimerHandle {
   /** Present on real timers: lets the process exit while the timer is pending. */
   unref?(): void;
+  /** Present on real timers: keeps the process alive while the timer is pending (a deadline someone awaits). */
+  ref?(): void;
 }
 
 /**
@@ -19,7 +21,10 @@ export interface Clock {
   clearInterval(handle: TimerHandle | undefined): void;
 }
 
-/** The real clock: `Date` and Node's timers. Timers are unref'd so they never hold the process open. */
+/**
+ * The real clock: `Date` and Node's timers. Timers are unref'd so they never hold the process open;
+ * a deadline someone awaits (a flush, a shutdown) calls `ref()` on its handle.
+ */
 export const systemClock: Clock = {
   now: () => new Date(),
   nowMillis: () => Date.now(),

@@ -184,6 +184,10 @@ export class ExportPipeline {
         resolve: () => finish(false),
       };
       const timer = clock.setTimeout(() => finish(true), timeoutMillis);
+      // The clock's timers let the process exit; a deadline someone awaits must not: with the
+      // database down nothing else may keep the process alive, and the awaited flush (or
+      // shutdown) would never return.
+      timer.ref?.();
       const finish = (timedOut: boolean) => {
         if (settled) return;
         settled = true;
@@ -254,8 +258,9 @@ export class ExportPipeline {
       if (op.type === 'finalizeRun') this.#forgetRun(op.runId);
       return;
     }
+    let attempts = 0;
     try {
-      await retryWithBackoff(this.#service.clock, this.#retry, () => this.#apply(op), {
+      await retryWithBackoff(this.#service.clock, this.#retry, () => this.#apply(op, attempts++ > 0), {
         shouldRetry: isTransientError,
         isCancelled: () => this.#closed,
         onRetry: (error, attempt, delay) => {
@@ -287,23 +292,41 @@ export class ExportPipeline {
     for (const [stepId, owner] of this.#lostSteps) if (owner === runId) this.#lostSteps.delete(stepId);
   }
 
-  async #apply(op: ExportOperation): Promise<void> {
+  /**
+   * Applies one operation. `retrying` means an earlier attempt failed with a transient error, so
+   * it may have committed before its answer was lost (a connection killed or hung after the
+   * commit): a create that now fails for good is checked against what is stored, and counts as
+   * written when its row is there. Updates and touches are idempotent and need no check.
+   */
+  async #apply(op: ExportOperation, retrying: boolean): Promise<void> {
     const service = this.#service;
     switch (op.type) {
       case 'createRun':
-        await service.createRun(op.params);
+        try {
+          await service.createRun(op.params);
+        } catch (error) {
+          if (!retrying || isTransientError(error) || !(await this.#runStored(op))) throw error;
+        }
         return;
+      case 'createStep': {
+        let step: StepRecord | undefined;
+        try {
+          step = await service.createStep(op.params);
+        } catch (error) {
+          if (!retrying || isTransientError(error)) throw error;
+          step = await this.#storedStep(op);
+          if (!step) throw error;
+          service.stepCounter.sync(op.runId, step.stepNumber);
+        }
+        op.onStored?.(step);
+        return;
+      }
       case 'updateRun':
         await service.updateRun(op.params);
         return;
       case 'finalizeRun':
         await service.finalizeRun(op.params);
         return;
-      case 'createStep': {
-        const step = await service.createStep(op.params);
-        op.onStored?.(step);
-        return;
-      }
       case 'updateStep':
         await service.updateStep(op.params);
         return;
@@ -314,6 +337,20 @@ export class ExportPipeline {
         await service.touchRun(op.params);
         return;
     }
+  }
+
+  /** True when the run of a retried `createRun` is stored: same id, chat, kind and (when given) start. */
+  async #runStored(op: Extract<ExportOperation, { type: 'createRun' }>): Promise<boolean> {
+    const run = await this.#service.exporter.getRun(op.runId);
+    const { chatId, kind, at } = op.params;
+    return run !== undefined && run.chatId === chatId && run.kind === kind && (at === undefined || run.startedAt.getTime() === at.getTime());
+  }
+
+  /** The stored step of a retried `createStep`: same id, run, chat and (when given) start. */
+  async #storedStep(op: Extract<ExportOperation, { type: 'createStep' }>): Promise<StepRecord | undefined> {
+    const { chatId, at } = op.params;
+    const steps = await this.#service.listSteps(op.runId);
+    return steps.find((step) => step.id === op.stepId && step.chatId === chatId && (at === undefined || step.startedAt.getTime() === at.getTime()));
   }
 
   #warnRateLimited(key: string, message: string, attributes: Record<string, unknown>): void {

@@ -23,8 +23,9 @@ const TRANSIENT_CODES = new Set([
   'unavailable',
 ]);
 
-// node-postgres reports a lost connection as a plain Error without a code.
-const TRANSIENT_MESSAGES = /connection terminated|connection timeout|client has encountered a connection error|timeout exceeded when trying to connect/i;
+// node-postgres reports a lost connection, and a statement its `query_timeout` gave up on (the
+// connection is then destroyed), as a plain Error without a code.
+const TRANSIENT_MESSAGES = /connection terminated|connection timeout|client has encountered a connection error|timeout exceeded when trying to connect|query read timeout/i;
 
 /**
  * True when an exporter error is worth retrying: lost or refused connections, serialization
