@@ -11,6 +11,7 @@ import { registerRunCases } from './cases/runs.js';
 import { registerStaleSweepCases } from './cases/stale-sweep.js';
 import { registerStepCases } from './cases/steps.js';
 import { registerTouchCases } from './cases/touch.js';
+import { registerWriteOncePropertyCases } from './cases/write-once-properties.js';
 import { ConformanceContext } from './context.js';
 import type { ConformanceHarness, ConformanceOptions } from './harness.js';
 
@@ -72,5 +73,6 @@ export function describeExporterConformance(name: string, factory: () => Promise
     registerReadCases(ctx);
     registerEventCases(ctx);
     registerBadInputCases(ctx);
+    registerWriteOncePropertyCases(ctx);
   });
 }
