@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors/chat-debug-error.js';
 import { describeError } from '../logger/logger.js';
 import type { Status } from '../model/status.js';
 import type { PayloadBounds } from '../payload/bounds.js';
+import { extractFirstUserText } from '../service/summary.js';
 import { activeRun } from '../tracer/context.js';
 import type { RunSpan, StepSpan } from '../tracer/spans.js';
 import type { Tracer } from '../tracer/tracer.js';
@@ -69,7 +70,7 @@ export function resolveCallScope(options: InstrumentationOptions, seed: { provid
     return undefined;
   }
   if (chatId === undefined) return undefined;
-  const label = seed.request ? firstUserText(seed.request) : '';
+  const label = seed.request ? extractFirstUserText(seed.request.messages) : '';
   const run = options.tracer.startRun({
     chatId,
     kind: 'chat_turn',
@@ -85,12 +86,4 @@ export function endOwnedRun(scope: CallScope | undefined, step: StepSpan | undef
   if (!scope?.owned || scope.run.ended) return;
   scope.run.recordOutcome(step?.status ?? fallback);
   scope.run.end();
-}
-
-function firstUserText(request: NormalizedRequest): string {
-  const user = request.messages.find((message) => message.role === 'user');
-  return (user?.parts ?? [])
-    .filter((part) => part.type === 'text' && part.text !== undefined)
-    .map((part) => part.text)
-    .join(' ');
 }

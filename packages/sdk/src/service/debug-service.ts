@@ -489,8 +489,14 @@ export class DebugService {
     }
   }
 
-  /** Loads the run's steps and folds them into `base` (see `aggregateRunSummary`). */
-  async aggregateRunSummary(runId: string, base: JsonObject | undefined): Promise<JsonObject> {
+  /**
+   * Loads the run's steps and folds them into `base` (see `aggregateRunSummary`). The nil UUID
+   * means "no run": `base` comes back as given (undefined stays undefined), nothing is read.
+   */
+  aggregateRunSummary(runId: string, base: JsonObject): Promise<JsonObject>;
+  aggregateRunSummary(runId: string, base: JsonObject | undefined): Promise<JsonObject | undefined>;
+  async aggregateRunSummary(runId: string, base: JsonObject | undefined): Promise<JsonObject | undefined> {
+    if (runId === NIL_UUID) return base;
     const steps = await this.exporter.listSteps(requireUuid('runId', runId));
     return aggregateRunSummary(steps, base, this.logger);
   }

@@ -1,13 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FetchFunction, StepSpan } from '@chatdebug/sdk';
+import type { FetchFunction, StepSpan, Tracer } from '@chatdebug/sdk';
 import {
+  InvalidArgumentError,
   REDACTED,
   createAnthropicEventObserver,
   createRecordingFetch,
+  createTracer,
   normalizeAnthropicRequest,
   traceModelCall,
   wrapModelFunction,
 } from '@chatdebug/sdk';
+import { MemoryExporter } from '@chatdebug/testing';
 import { FakeLlmServer } from './support/fake-llm-server.js';
 import { CHAT, attemptsOf, setupTracing } from './support/harness.js';
 
@@ -230,5 +233,52 @@ describe('fetch-based SDKs: recording fetch + traceModelCall', () => {
       'chatdebug: request normalization failed; step recorded without it',
       'chatdebug: response normalization failed; step ended without it',
     ]);
+  });
+});
+
+describe('wrapModelFunction: construction and pass-through (§7 item 35)', () => {
+  it('a missing function or tracer is rejected when wrapping, not at the first call', () => {
+    const { tracer } = setupTracing();
+    for (const fn of [undefined, null, 'generate']) {
+      expect(() => wrapModelFunction(fn as unknown as () => Promise<unknown>, { tracer })).toThrow(InvalidArgumentError);
+    }
+    expect(() => wrapModelFunction(async () => 1, {} as { tracer: Tracer })).toThrow(/tracer/);
+  });
+
+  it('with a disabled tracer the wrapper calls the model unchanged and records nothing', async () => {
+    const exporter = new MemoryExporter();
+    const tracer = createTracer({ exporter, enabled: false });
+    const calls: unknown[][] = [];
+    const generate = wrapModelFunction(async (request: { prompt: string }, n: number) => (calls.push([request, n]), `${request.prompt}:${n}`), { tracer });
+    const result = await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, () => generate({ prompt: 'p' }, 2));
+    await tracer.forceFlush();
+    expect(result).toBe('p:2');
+    expect(calls).toEqual([[{ prompt: 'p' }, 2]]);
+    expect(exporter.runs()).toEqual([]);
+    expect(exporter.steps()).toEqual([]);
+  });
+
+  it("a created run's label is the first user message's text parts concatenated with no separator (§7 item 28)", async () => {
+    const { tracer, read } = setupTracing();
+    const generate = wrapModelFunction(async () => message, { tracer, shape: 'anthropic-messages', whenNoRun: 'create-run', chatId: CHAT });
+    await generate({
+      model: 'claude-test',
+      max_tokens: 8,
+      system: 'You are terse.',
+      messages: [
+        { role: 'assistant', content: 'earlier' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'look' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } },
+            { type: 'text', text: 'here' },
+          ],
+        },
+        { role: 'user', content: 'second' },
+      ],
+    });
+    const { runs } = await read();
+    expect(runs[0]?.summary.first_message).toBe('lookhere');
   });
 });

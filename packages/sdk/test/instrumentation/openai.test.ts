@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { Stream } from 'openai/streaming';
 import type { Tracer } from '@chatdebug/sdk';
-import { REDACTED, instrumentOpenAI, isRecordingFetch } from '@chatdebug/sdk';
+import { InvalidArgumentError, REDACTED, instrumentOpenAI, isRecordingFetch } from '@chatdebug/sdk';
 import { FakeLlmServer, chatChunks, responsesEvents, responsesResponse } from './support/fake-llm-server.js';
 import { CHAT, attemptsOf, setupTracing } from './support/harness.js';
 
@@ -318,6 +318,7 @@ describe('instrumentOpenAI: chat.completions.create', () => {
     expect(() => instrumentOpenAI(raw, { tracer, whenNoRun: 'create-run' })).toThrow(/chatId/);
     expect(() => instrumentOpenAI(raw, { tracer, whenNoRun: 'always' as 'passthrough' })).toThrow(/whenNoRun/);
     expect(() => instrumentOpenAI(raw, {} as { tracer: Tracer })).toThrow(/tracer/);
+    expect(() => instrumentOpenAI(null as unknown as object, { tracer })).toThrow(InvalidArgumentError);
   });
 
   it('keeps withResponse, asResponse, tee and toReadableStream working', async () => {

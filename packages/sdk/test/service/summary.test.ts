@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonValue, StepRecord } from '@chatdebug/sdk';
-import { aggregateRunSummary, extractFirstUserText, seedSummary, silentLogger, truncateLabel } from '@chatdebug/sdk';
+import { DebugService, NIL_UUID, aggregateRunSummary, extractFirstUserText, seedSummary, silentLogger, truncateLabel } from '@chatdebug/sdk';
+import { FaultInjectingExporter, MemoryExporter, MockClock } from '@chatdebug/testing';
+import { CHAT } from '../support/tracing.js';
 
 describe('truncateLabel (§7 item 26)', () => {
   it.each([
@@ -157,5 +159,45 @@ describe('aggregateRunSummary (items 29–33)', () => {
   it('skips malformed attempts', () => {
     const summary = aggregateRunSummary([step({ attempts: ['bad', 3, null] }), step({ attempts: [{ status: 'completed', method: 'GET', path: '/ok' }] })], {});
     expect(summary.endpoint_label).toBe('GET /ok');
+  });
+});
+
+describe('aggregateRunSummary: endpoint label rule (item 31)', () => {
+  it('skips completed attempts without a path and takes the next completed one', () => {
+    const summary = aggregateRunSummary(
+      [
+        step({ attempts: [{ status: 'completed', method: 'POST', path: '' }, { status: 'failed', method: 'POST', path: '/v1/failed' }] }),
+        step({ attempts: [{ status: 'completed', method: 'POST' }, { status: 'completed', method: 'POST', path: '/v1/b' }] }),
+      ],
+      {},
+    );
+    expect(summary.endpoint_label).toBe('POST /v1/b');
+  });
+});
+
+describe('DebugService.aggregateRunSummary (items 29–30)', () => {
+  it('the nil run id returns the base as given without reading, and an undefined base stays undefined', async () => {
+    const exporter = new FaultInjectingExporter(new MemoryExporter());
+    const service = new DebugService({ exporter, clock: new MockClock() });
+    const base = { first_message: 'hi', step_count: 7 };
+    expect(await service.aggregateRunSummary(NIL_UUID, base)).toBe(base);
+    expect(base).toEqual({ first_message: 'hi', step_count: 7 });
+    expect(await service.aggregateRunSummary(NIL_UUID, undefined)).toBeUndefined();
+    expect(exporter.calls).toEqual([]);
+  });
+
+  it("folds a stored run's steps into the base, recomputing derived keys", async () => {
+    const service = new DebugService({ exporter: new MemoryExporter(), clock: new MockClock() });
+    const run = await service.createRun({ chatId: CHAT, kind: 'chat_turn' });
+    const first = await service.createStep({ runId: run.id, chatId: CHAT, stepNumber: 1, operation: 'generate' });
+    await service.updateStep({ id: first.id, chatId: CHAT, status: 'completed', usage: { input_tokens: 3, output_tokens: 1 } });
+    await service.createStep({ runId: run.id, chatId: CHAT, stepNumber: 2, operation: 'stream' });
+    expect(await service.aggregateRunSummary(run.id, { first_message: 'hi', has_error: true })).toEqual({
+      first_message: 'hi',
+      step_count: 2,
+      total_input_tokens: 3,
+      total_output_tokens: 1,
+    });
+    expect(await service.aggregateRunSummary(run.id, undefined)).toEqual({ step_count: 2, total_input_tokens: 3, total_output_tokens: 1 });
   });
 });

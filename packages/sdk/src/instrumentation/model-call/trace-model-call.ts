@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../errors/chat-debug-error.js';
 import { classifyCallError } from '../../service/classify-error.js';
 import { describeError } from '../../logger/logger.js';
 import type { Usage } from '../../model/usage.js';
@@ -83,6 +84,7 @@ export function wrapModelFunction<Request, Response, Rest extends unknown[]>(
   fn: (request: Request, ...rest: Rest) => Promise<Response>,
   options: ModelCallOptions<Request, Response>,
 ): (request: Request, ...rest: Rest) => Promise<Response> {
+  if (typeof fn !== 'function') throw new InvalidArgumentError('fn', `wrapModelFunction needs a function to wrap, got ${fn === null ? 'null' : typeof fn}`);
   validateInstrumentationOptions(options, 'wrapModelFunction');
   return function (this: unknown, request: Request, ...rest: Rest): Promise<Response> {
     return runModelCall(options, request, (req) => fn.call(this, req, ...rest));

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../errors/chat-debug-error.js';
 import { describeError } from '../../logger/logger.js';
 import { createRecordingFetch, isRecordingFetch } from '../fetch/recording-fetch.js';
 import type { FetchFunction } from '../fetch/recording-fetch.js';
@@ -76,6 +77,7 @@ const responsesAdapter = (provider: string): ApiAdapter => ({
  * ```
  */
 export function instrumentOpenAI<Client extends object>(client: Client, options: InstrumentOpenAIOptions): Client {
+  if (typeof client !== 'object' || client === null) throw new InvalidArgumentError('client', 'instrumentOpenAI needs an OpenAI client (new OpenAI())');
   validateInstrumentationOptions(options, 'instrumentOpenAI');
   const target = client as Client & OpenAIClientShape & { [STATE]?: InstrumentState };
   const existing = target[STATE];
