@@ -162,6 +162,20 @@ describe('recording fetch: responses (§7 item 54)', () => {
     expect(sink.attempts[0]).toMatchObject({ status: 'completed', response_body: text });
   });
 
+  it('a response without a content type is redacted as JSON, and fails closed when it is not JSON', async () => {
+    const sink = new CollectingSink();
+    const replies = ['{"id":"r1","session_token":"st-secret","usage":{"input_tokens":2}}', 'session_token=st-secret-2'];
+    const fetch = createRecordingFetch({ sink: () => sink, fetch: async () => new Response(new TextEncoder().encode(replies.shift()), { status: 200 }) });
+    const first = await fetch('https://api.example.com/v1/a');
+    expect(first.headers.get('content-type')).toBeNull();
+    expect(await first.text()).toContain('st-secret');
+    await (await fetch('https://api.example.com/v1/b')).text();
+    await eventually(() => sink.attempts.length === 2);
+    expect(JSON.parse(sink.attempts[0]?.response_body ?? '')).toEqual({ id: 'r1', session_token: REDACTED, usage: { input_tokens: 2 } });
+    expect(sink.attempts[1]?.response_body).not.toContain('st-secret');
+    expect(JSON.parse(sink.attempts[1]?.response_body ?? '')).toMatchObject({ reason: 'invalid_json' });
+  });
+
   it('a complete chunked JSON body is completed; a trailing JSON document is failed', async () => {
     const { sink, fetch } = recorder();
     server.script({ body: '{"a":1,"token":"t"}', chunked: true, headers: { 'content-type': 'application/json' } });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DebugService, HeartbeatScheduler, createTracer } from '@chatdebug/sdk';
+import { FaultInjectingExporter, MemoryExporter, MockClock } from '@chatdebug/testing';
 import { CHAT, setup, turns } from '../support/tracing.js';
 
 function touches(calls: ReadonlyArray<{ method: string }>, method: string): number {
@@ -93,5 +95,77 @@ describe('heartbeats (§5, §7 item 49)', () => {
     expect(touches(exporter.calls, 'touchStepAndRun')).toBe(1);
     // The step does not heartbeat on its own here, so the run's manual heartbeat writes a touch.
     expect(touches(exporter.calls, 'touchRun')).toBe(1);
+  });
+
+  it('a blocking call heartbeats only while it is in flight, whether it resolves or throws (§5 Generate)', async () => {
+    const { tracer, exporter, clock, flush } = setup({ staleAfterMillis: 10_000 });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn', heartbeat: false });
+    let release: (value: string) => void = () => {};
+    const call = tracer.traceCall({ run }, () => new Promise<string>((resolve) => (release = resolve)));
+    expect(tracer.stats().heartbeating).toBe(1);
+    await clock.advanceAsync(10_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(2);
+    release('done');
+    await call;
+    expect(tracer.stats().heartbeating).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+
+    let fail: (error: Error) => void = () => {};
+    const failing = tracer.traceCall({ run }, () => new Promise<string>((_, reject) => (fail = reject)));
+    await clock.advanceAsync(5_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(3);
+    fail(new Error('upstream broke'));
+    await expect(failing).rejects.toThrow('upstream broke');
+    expect(tracer.stats().heartbeating).toBe(0);
+    await clock.advanceAsync(30_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(3);
+    run.end();
+    await flush();
+  });
+
+  it('a disabled tracer heartbeats nothing and arms no timer (the nil-service no-op)', async () => {
+    const clock = new MockClock();
+    const exporter = new FaultInjectingExporter(new MemoryExporter());
+    const tracer = createTracer({ exporter, clock, enabled: false, staleAfterMillis: 1_000 });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    const step = run.startStep();
+    step.heartbeat();
+    run.heartbeat();
+    await tracer.withRun(run, () => tracer.traceCall({}, () => clock.advanceAsync(5_000).then(() => 'ok')));
+    expect(clock.pendingTimers).toBe(0);
+    expect(tracer.stats().heartbeating).toBe(0);
+    await tracer.forceFlush();
+    expect(exporter.calls).toEqual([]);
+  });
+
+  it('the period is half the stale threshold, never below 1 ms', () => {
+    const service = new DebugService({ exporter: new MemoryExporter(), clock: new MockClock(), staleAfterMillis: 10_000 });
+    expect(service.heartbeatIntervalMillis).toBe(5_000);
+    service.setStaleAfter(3);
+    expect(service.heartbeatIntervalMillis).toBe(1.5);
+    service.setStaleAfter(1);
+    expect(service.heartbeatIntervalMillis).toBe(1);
+    service.setStaleAfter(0.5);
+    expect(service.heartbeatIntervalMillis).toBe(1);
+  });
+
+  it('each tick re-reads the interval and re-arms when it changed without a notification (secondary safeguard)', () => {
+    const clock = new MockClock();
+    const start = clock.nowMillis();
+    let interval = 10_000;
+    const scheduler = new HeartbeatScheduler(clock, () => interval);
+    const beats: number[] = [];
+    scheduler.add({ heartbeat: () => void beats.push(clock.nowMillis() - start) });
+    expect(scheduler.armedMillis).toBe(10_000);
+    interval = 2_000;
+    clock.advance(10_000);
+    expect(scheduler.armedMillis).toBe(2_000);
+    clock.advance(4_000);
+    expect(beats).toEqual([10_000, 12_000, 14_000]);
+    scheduler.stop();
+    expect(clock.pendingTimers).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CHAT, setup } from '../support/tracing.js';
 
 type Part =
@@ -175,5 +175,84 @@ describe('traceStream (§6.3, §7 items 45, 47, 48)', () => {
     );
     await flush();
     expect(memory.steps()[0]?.normalizedResponse).toMatchObject({ content: [{ type: 'text', text: 'abcdefghé' }], text_truncated: true });
+  });
+});
+
+describe('traceStream: error parts and finalization (§6.3, §7 items 44, 46, 48)', () => {
+  const aborted = () => new DOMException('The operation was aborted', 'AbortError');
+
+  it('a cancellation after an error part never downgrades the error to interrupted (item 44)', async () => {
+    const { tracer, memory, flush } = setup();
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () => {
+      const stream = await tracer.traceStream({}, () => parts([{ type: 'text-delta', text: 'x' }, { type: 'error', error: new Error('overloaded') }], { throwAtEnd: aborted() }));
+      await expect(consume(stream)).rejects.toThrow('aborted');
+    });
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'error', metadata: { stream_summary: { error_count: 2 } } });
+    expect(memory.steps()[0]?.error).not.toBeNull();
+    expect(memory.runs()[0]?.summary).toMatchObject({ has_error: true });
+  });
+
+  it('an error part carrying a cancellation → interrupted, and does not flag the run', async () => {
+    const { tracer, memory, flush } = setup();
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () =>
+      consume(await tracer.traceStream({}, () => parts([{ type: 'text-delta', text: 'x' }, { type: 'error', error: aborted() }]))),
+    );
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'interrupted', metadata: { stream_summary: { error_count: 1 } } });
+    expect(memory.runs()[0]?.summary).not.toHaveProperty('has_error');
+  });
+
+  it('an error part without an error counts as an error, even when the finish part follows', async () => {
+    const { tracer, memory, flush } = setup();
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () => consume(await tracer.traceStream({}, () => parts([{ type: 'error', error: undefined }, finish]))));
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'error', usage: { input_tokens: 7 }, error: { message: 'stream error part' } });
+  });
+
+  it('the consumer stopping early after an error part → error, not interrupted', async () => {
+    const { tracer, memory, flush } = setup();
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () =>
+      consume(await tracer.traceStream({}, () => parts([{ type: 'text-delta', text: 'x' }, { type: 'error', error: new Error('bad chunk') }, { type: 'text-delta', text: 'y' }, finish])), 2),
+    );
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'error', error: { message: 'bad chunk' }, normalizedResponse: { content: [{ type: 'text', text: 'x' }], finish_reason: '' } });
+  });
+
+  it('finalizes exactly once: a second return(), a late abort and another pull end nothing again (item 48)', async () => {
+    const { tracer, memory, flush } = setup();
+    const controller = new AbortController();
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    const step = run.startStep({ operation: 'stream', heartbeat: false });
+    const end = vi.spyOn(step, 'end');
+    const stream = tracer.recordStream(step, parts([{ type: 'text-delta', text: 'x' }, finish]), { signal: controller.signal });
+    const iterator = stream[Symbol.asyncIterator]();
+    while (!(await iterator.next()).done);
+    await iterator.return?.();
+    controller.abort();
+    await iterator.next();
+    expect(end).toHaveBeenCalledTimes(1);
+    expect(end.mock.calls[0]?.[0]).toMatchObject({ status: 'completed' });
+    run.end();
+    await flush();
+    expect(memory.steps()[0]?.status).toBe('completed');
+  });
+
+  it('a structured (object) stream keeps its metadata next to stream_summary on success and on error (item 46)', async () => {
+    const { tracer, memory, flush } = setup();
+    await tracer.run({ chatId: CHAT, kind: 'quickgen' }, async () => {
+      await consume(await tracer.traceStream({ metadata: { structured_output: true } }, () => parts([{ type: 'text-delta', text: '{"title":' }, { type: 'text-delta', text: '"Hi"}' }, finish])));
+      await consume(await tracer.traceStream({ metadata: { structured_output: true } }, () => parts([{ type: 'error', error: new Error('schema mismatch') }])));
+    });
+    await flush();
+    const [ok, failed] = memory.steps();
+    expect(ok).toMatchObject({
+      operation: 'stream',
+      status: 'completed',
+      error: null,
+      normalizedResponse: { content: [{ type: 'text', text: '{"title":"Hi"}' }], finish_reason: 'stop' },
+      metadata: { structured_output: true, stream_summary: { text_delta_count: 2, finish_reason: 'stop' } },
+    });
+    expect(failed).toMatchObject({ status: 'error', metadata: { structured_output: true, stream_summary: { error_count: 1, last_error: 'schema mismatch' } } });
   });
 });

@@ -394,3 +394,102 @@ describe('tracer: explicit times', () => {
     expect(events).toEqual([{ status: 'error', endTime: new Date(t0.getTime() + 1_000), error: { message: 'boom', type: 'Error' } }]);
   });
 });
+
+describe('tracer: call finalization (§6.3, §7 items 41, 43)', () => {
+  it('a successful call stores response, usage and its attempts, with no error or metadata, completed at the clock time (item 41)', async () => {
+    const { tracer, memory, flush, clock } = setup();
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, () =>
+      tracer.traceCall({ result: (text: string) => ({ response: { content: [{ type: 'text', text }] }, usage }) }, async (step) => {
+        clock.advance(25);
+        step.recordAttempt({ number: step.nextAttemptNumber(), status: 'completed', method: 'POST', url: 'https://api.example.com/v1/x', path: '/v1/x', started_at: '', finished_at: '', response_status: 201, duration_ms: 25 });
+        return 'hi';
+      }),
+    );
+    await flush();
+    expect(memory.steps()[0]).toEqual(
+      expect.objectContaining({
+        status: 'completed',
+        normalizedResponse: { content: [{ type: 'text', text: 'hi' }] },
+        usage,
+        attempts: [expect.objectContaining({ number: 1, status: 'completed', response_status: 201 })],
+        error: null,
+        metadata: {},
+        finishedAt: clock.now(),
+      }),
+    );
+  });
+
+  it('a failing call keeps the attempts made before the failure (item 43)', async () => {
+    const { tracer, memory, flush } = setup();
+    await expect(
+      tracer.run({ chatId: CHAT, kind: 'chat_turn' }, () =>
+        tracer.traceCall({}, async (step) => {
+          step.recordAttempt({ number: step.nextAttemptNumber(), status: 'failed', method: 'POST', url: 'u', path: '/v1/x', started_at: '', finished_at: '', response_status: 500, duration_ms: 3 });
+          throw new Error('500 Internal Server Error');
+        }),
+      ),
+    ).rejects.toThrow('500');
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'error', error: { message: '500 Internal Server Error', type: 'Error' }, attempts: [{ status: 'failed', response_status: 500 }] });
+  });
+
+  it('a result extractor that throws is logged; the step still completes and the caller gets the result', async () => {
+    const { tracer, memory, flush, lines } = setup();
+    const result = await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, () =>
+      tracer.traceCall(
+        {
+          result: () => {
+            throw new Error('bad extractor');
+          },
+        },
+        async () => 'value',
+      ),
+    );
+    await flush();
+    expect(result).toBe('value');
+    expect(memory.steps()[0]).toMatchObject({ status: 'completed', normalizedResponse: null, error: null });
+    expect(lines.some((line) => line.level === 'warn' && line.message.includes('result extractor threw'))).toBe(true);
+  });
+
+  it('an error extractor that throws falls back to the normalized error; the original error reaches the caller', async () => {
+    const { tracer, memory, flush, lines } = setup();
+    const original = new Error('rate limited');
+    const thrown = await tracer
+      .run({ chatId: CHAT, kind: 'chat_turn' }, () =>
+        tracer.traceCall(
+          {
+            error: () => {
+              throw new Error('bad error extractor');
+            },
+          },
+          async () => Promise.reject(original),
+        ),
+      )
+      .catch((error: unknown) => error);
+    await flush();
+    expect(thrown).toBe(original);
+    expect(memory.steps()[0]).toMatchObject({ status: 'error', error: { message: 'rate limited', type: 'Error' } });
+    expect(lines.some((line) => line.level === 'warn' && line.message.includes('error extractor threw'))).toBe(true);
+  });
+});
+
+describe('tracer: labels (§4, §7 items 26–27)', () => {
+  it('the label is collapsed and bounded to 200 code points with a trailing ellipsis', async () => {
+    const { tracer, memory, flush } = setup();
+    tracer.startRun({ chatId: CHAT, kind: 'chat_turn', label: `  ${'é '.repeat(150)}\n\n tail` }).end();
+    await flush();
+    const label = memory.runs()[0]?.summary.first_message as string;
+    expect(Array.from(label)).toHaveLength(200);
+    expect(label.endsWith('…')).toBe(true);
+    expect(label.startsWith('é é é')).toBe(true);
+    expect(label).not.toMatch(/\s{2}|\n/);
+  });
+
+  it('an empty or whitespace-only label seeds no first_message', async () => {
+    const { tracer, memory, flush } = setup();
+    tracer.startRun({ chatId: CHAT, kind: 'chat_turn', label: ' \n\t ' }).end();
+    tracer.startRun({ chatId: CHAT, kind: 'chat_turn', label: '' }).end();
+    await flush();
+    for (const run of memory.runs()) expect(run.summary).toEqual({ step_count: 0, total_input_tokens: 0, total_output_tokens: 0 });
+  });
+});
