@@ -23,11 +23,11 @@ export interface ChatDebugDatabase {
 /** Builds the components on an owned, migrated pool; `close()` ends the pool last. Internal. */
 export function assembleDatabase(
   db: OwnedPool,
-  options: { schema: string; logger?: Logger; clock?: Clock; connectionString?: string; connectionTimeoutMillis?: number },
+  options: { schema: string; logger?: Logger; clock?: Clock; connectionString?: string; connectionTimeoutMillis?: number; preparedStatements?: boolean },
 ): ChatDebugDatabase {
-  const { schema, logger } = options;
-  const exporter = new PostgresExporter({ pool: db, schema, logger });
-  const settings = new PostgresSettingsStore({ pool: db, schema, logger });
+  const { schema, logger, preparedStatements } = options;
+  const exporter = new PostgresExporter({ pool: db, schema, logger, preparedStatements });
+  const settings = new PostgresSettingsStore({ pool: db, schema, logger, preparedStatements });
   const eventBus = new PostgresEventBus({
     db,
     connectionString: options.connectionString,

@@ -22,7 +22,7 @@ export {
   DEFAULT_MAX_CONNECTIONS,
 } from './db/create-pool.js';
 export type { CreatePoolOptions } from './db/create-pool.js';
-export type { Queryable, QueryResultLike, PoolLike, PoolClientLike, OwnedPool } from './db/queryable.js';
+export type { Queryable, QueryResultLike, PoolLike, PoolClientLike, OwnedPool, NamedStatement } from './db/queryable.js';
 export { SCHEMA_NAME_PATTERN, DEFAULT_SCHEMA, STEP_NUMBER_CONSTRAINT, validateSchemaName } from './db/identifiers.js';
 
 export { PGliteAdapter } from './embedded/pglite-adapter.js';

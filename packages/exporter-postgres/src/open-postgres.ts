@@ -14,6 +14,8 @@ export interface OpenPostgresOptions extends CreatePoolOptions {
   migrate?: boolean;
   /** Timers of the event listener's reconnects. @defaultValue `systemClock` */
   clock?: Clock;
+  /** Named prepared statements, as in `PostgresExporter`'s options. @defaultValue true */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function openPostgres(options: OpenPostgresOptions): Promise<ChatDe
     return assembleDatabase(db, {
       schema,
       logger: options.logger,
+      preparedStatements: options.preparedStatements,
       clock: options.clock,
       connectionString: options.connectionString,
       connectionTimeoutMillis: options.connectionTimeoutMillis,

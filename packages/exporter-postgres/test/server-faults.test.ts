@@ -49,6 +49,9 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
       await eventually(() => events.length === 1);
       for (let kill = 1; kill <= 2; kill++) {
         expect(await terminate(applicationName)).toBe(1);
+        // The dying backend may still deliver a notification, so first see the loss noticed.
+        const lost = () => lines.filter((line) => line.message === 'event listening connection lost; reconnecting').length;
+        await eventually(() => lost() === kill, { timeoutMillis: 15_000 });
         const before = events.length;
         // Events NOTIFYed while the listener is down are lost: keep publishing until one arrives.
         await eventually(
@@ -60,7 +63,7 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
         );
       }
       expect(lines.filter((line) => line.message === 'event listening connection lost; reconnecting')).toHaveLength(2);
-      expect(await backendsOf(applicationName)).toHaveLength(1);
+      await eventually(async () => (await backendsOf(applicationName)).length === 1);
       // A new channel subscribes on the new connection.
       const other = newId();
       const more: DebugEvent[] = [];

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '@chatdebug/sdk';
 import { ChatDebugError, InvalidArgumentError, consoleLogger } from '@chatdebug/sdk';
 import { createPool, resolveConnectionSettings } from './create-pool.js';
-import { connectionSecrets, keepsConnection, wrapDatabaseError } from './database-errors.js';
+import { connectionSecrets, isMissingPreparedStatement, keepsConnection, wrapDatabaseError } from './database-errors.js';
 import type { TableNames } from './identifiers.js';
 import { tableNames } from './identifiers.js';
 import type { OwnedPool, PoolLike, QueryResultLike } from './queryable.js';
@@ -39,6 +40,14 @@ export interface PostgresConnectionOptions {
   maxConnections?: number;
   /** `application_name` of the private pool's connections, with `connectionString` only. @defaultValue 'chatdebug' */
   applicationName?: string;
+  /**
+   * Run chatdebug's statements as named prepared statements, parsed and planned once per
+   * connection (the guarded step insert costs about a third less). Turn it off for a pool whose
+   * clients only take `query(text, values)`, or behind PgBouncer in transaction mode before 1.21
+   * (which does not keep prepared statements across transactions).
+   * @defaultValue true
+   */
+  preparedStatements?: boolean;
   /** @defaultValue `consoleLogger` (warnings and errors) */
   logger?: Logger;
 }
@@ -54,6 +63,8 @@ export class Connection {
   readonly #resolve: () => Promise<PoolLike>;
   readonly #secrets: string[];
   readonly #component: string;
+  /** Statement name per statement text, when statements are prepared. */
+  readonly #statementNames: Map<string, string> | undefined;
   #owned: Promise<OwnedPool> | undefined;
   #closed = false;
 
@@ -61,6 +72,10 @@ export class Connection {
     this.#component = component;
     this.tables = tableNames(options.schema);
     this.logger = options.logger ?? consoleLogger;
+    if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+      throw new InvalidArgumentError('preparedStatements', 'expected a boolean');
+    }
+    this.#statementNames = options.preparedStatements === false ? undefined : new Map();
     const hasPool = options.pool !== undefined;
     const hasUrl = options.connectionString !== undefined;
     if (hasPool === hasUrl) throw new InvalidArgumentError('pool', `${component} needs exactly one of "pool" and "connectionString"`);
@@ -108,6 +123,17 @@ export class Connection {
    * `error` listener of its own, so a backend dying meanwhile cannot crash the process.
    */
   async execute(text: string, values: unknown[]): Promise<QueryResultLike> {
+    const name = this.#statementName(text);
+    try {
+      return await this.#executeOnce(name, text, values);
+    } catch (error) {
+      if (name === undefined || !isMissingPreparedStatement(error)) throw error;
+      // That connection was destroyed; the statement is prepared afresh on another one.
+      return await this.#executeOnce(name, text, values);
+    }
+  }
+
+  async #executeOnce(name: string | undefined, text: string, values: unknown[]): Promise<QueryResultLike> {
     const pool = await this.pool();
     const client = await pool.connect();
     let broken: Error | undefined;
@@ -116,7 +142,7 @@ export class Connection {
     };
     client.on('error', onError);
     try {
-      return await client.query(text, values);
+      return await (name === undefined ? client.query(text, values) : client.query({ name, text, values }));
     } catch (error) {
       if (!keepsConnection(error)) broken ??= error instanceof Error ? error : new Error(String(error));
       throw error;
@@ -124,6 +150,21 @@ export class Connection {
       client.removeListener('error', onError);
       client.release(broken);
     }
+  }
+
+  /**
+   * A name derived from the text, so two components (or two schemas) never give one name to two
+   * different statements on a shared connection, which `pg` refuses.
+   */
+  #statementName(text: string): string | undefined {
+    const names = this.#statementNames;
+    if (names === undefined) return undefined;
+    let name = names.get(text);
+    if (name === undefined) {
+      name = `chatdebug_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+      names.set(text, name);
+    }
+    return name;
   }
 
   /** Wraps a failure of `operation`, keeping secrets out of the message. */

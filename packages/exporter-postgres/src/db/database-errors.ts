@@ -57,6 +57,23 @@ export function connectionSecrets(connectionString: string | undefined): string[
  * terminated backend) may have left the connection unusable, so it must not go back to a pool.
  */
 export function keepsConnection(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== undefined && !code.startsWith('08') && !code.startsWith('57P') && code !== MISSING_PREPARED_STATEMENT;
+}
+
+/** SQLSTATE 26000 (invalid_sql_statement_name): EXECUTE of a statement name the session lacks. */
+const MISSING_PREPARED_STATEMENT = '26000';
+
+/**
+ * The server does not know a statement the driver believes it prepared on this connection (a
+ * `DISCARD ALL` or `DEALLOCATE`, or a transaction-mode pooler that switched backends). The
+ * connection's statement cache is wrong from then on, so it is destroyed, not reused.
+ */
+export function isMissingPreparedStatement(error: unknown): boolean {
+  return sqlState(error) === MISSING_PREPARED_STATEMENT;
+}
+
+function sqlState(error: unknown): string | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57P');
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

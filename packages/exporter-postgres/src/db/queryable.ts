@@ -17,11 +17,24 @@ export interface Queryable {
 }
 
 /**
+ * One statement to run as a named prepared statement: `pg` parses and plans it once per
+ * connection under `name`, then only binds and executes it.
+ */
+export interface NamedStatement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+/**
  * A connection checked out of a pool and held across awaits (a migration holding its advisory
- * lock). chatdebug attaches its own `error` listener while it holds one, so a backend killed
+ * lock). Besides `query(text, values)` it takes a {@link NamedStatement}, as a `pg.PoolClient`
+ * does, unless the component was built with `preparedStatements: false`. chatdebug attaches its own `error` listener while it holds one, so a backend killed
  * meanwhile cannot crash the process, and removes it before releasing.
  */
 export interface PoolClientLike extends Queryable {
+  query(text: string, values?: unknown[]): Promise<QueryResultLike>;
+  query(statement: NamedStatement): Promise<QueryResultLike>;
   /** Gives the connection back; with an error (or `true`) the pool destroys it instead. */
   release(error?: Error | boolean): void;
   on(event: 'error', listener: (error: Error) => void): unknown;

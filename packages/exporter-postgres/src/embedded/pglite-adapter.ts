@@ -1,7 +1,7 @@
 import type { Logger } from '@chatdebug/sdk';
 import { ChatDebugError, consoleLogger, describeError } from '@chatdebug/sdk';
 import { quoteIdentifier } from '../db/identifiers.js';
-import type { OwnedPool, PoolClientLike, QueryResultLike } from '../db/queryable.js';
+import type { NamedStatement, OwnedPool, PoolClientLike, QueryResultLike } from '../db/queryable.js';
 import type { NotificationSource } from '../events/notification-source.js';
 import { AsyncMutex } from './async-mutex.js';
 
@@ -75,9 +75,10 @@ export class PGliteAdapter implements OwnedPool, NotificationSource {
   async connect(): Promise<PoolClientLike> {
     const release = await this.#acquire();
     let released = false;
-    const run = (text: string, values?: unknown[]): Promise<QueryResultLike> => {
+    // PGlite has no per-connection statement cache to name into, so a named statement runs as is.
+    const run = (statement: string | NamedStatement, values?: unknown[]): Promise<QueryResultLike> => {
       if (released) return Promise.reject(new ChatDebugError('exporter_failed', 'PGliteAdapter: this client was already released'));
-      return this.#run(text, values);
+      return typeof statement === 'string' ? this.#run(statement, values) : this.#run(statement.text, statement.values);
     };
     return {
       query: run,
