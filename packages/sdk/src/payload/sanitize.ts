@@ -21,10 +21,13 @@ const PREVIEW_CHARS = 2_000;
 const MAX_ESCAPE_GROWTH = 6;
 /** Characters counted per value and key for quotes, separators and brackets (a generous bound). */
 const PUNCTUATION_CHARS = 4;
+/** Strings up to this length are checked by a plain loop in {@link sanitizeText}. */
+const SHORT_TEXT = 64;
 
 interface ConvertState {
   readonly maxDepth: number;
-  readonly seen: Set<object>;
+  /** The objects being converted, outermost first (the path to the current value): a repeat is a cycle. */
+  readonly path: object[];
   /** Characters of the strings, keys and scalars seen so far, plus punctuation: a bound on the JSON before escaping. */
   rawChars: number;
 }
@@ -34,6 +37,15 @@ interface ConvertState {
  * UTF-8) become U+FFFD. Returns the input itself when nothing needed changing.
  */
 export function sanitizeText(text: string): string {
+  // Short strings (keys, roles, most values): one scan for NUL and surrogates beats two native calls.
+  if (text.length <= SHORT_TEXT) {
+    let i = 0;
+    for (; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === 0 || (code >= 0xd800 && code <= 0xdfff)) break;
+    }
+    if (i === text.length) return text;
+  }
   const wellFormed = text.isWellFormed() ? text : text.toWellFormed();
   return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '\uFFFD') : wellFormed;
 }
@@ -47,7 +59,7 @@ export function sanitizeText(text: string): string {
  * `maxJsonBytes` becomes `{ truncated: true, original_bytes, preview }`.
  */
 export function sanitizeJson(value: unknown, options: SanitizeOptions = {}): JsonValue {
-  const state: ConvertState = { maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH, seen: new Set(), rawChars: 0 };
+  const state: ConvertState = { maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH, path: [], rawChars: 0 };
   const clean = convert(value, 0, state) ?? null;
   const maxBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
   if (typeof clean !== 'object' || clean === null) {
@@ -103,8 +115,57 @@ function convert(value: unknown, depth: number, state: ConvertState): JsonValue 
   if (value === null) return null;
   const object = value as object;
   if (depth >= state.maxDepth) return '[MaxDepth]';
-  const seen = state.seen;
-  if (seen.has(object)) return '[Circular]';
+  const path = state.path;
+  if (path.includes(object)) return '[Circular]';
+  // Plain objects and arrays (nearly every payload) skip the checks for the special kinds.
+  const proto = Object.getPrototypeOf(object) as unknown;
+  if (proto === Object.prototype || proto === null) {
+    const toJSON = (object as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return convertToJSON(object, toJSON as (this: object) => unknown, depth, state);
+    path.push(object);
+    const out = convertKeys(object, depth, state);
+    path.pop();
+    return out;
+  }
+  if (proto === Array.prototype && Array.isArray(object)) {
+    path.push(object);
+    const out = convertArray(object as unknown[], depth, state);
+    path.pop();
+    return out;
+  }
+  return convertOther(object, depth, state);
+}
+
+function convertKeys(object: object, depth: number, state: ConvertState): JsonObject {
+  const out: JsonObject = {};
+  const keys = Object.keys(object);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let item: unknown;
+    try {
+      item = (object as Record<string, unknown>)[key];
+    } catch {
+      item = '[Unreadable]';
+    }
+    const converted = convert(item, depth + 1, state);
+    if (converted !== undefined) out[objectKey(key, state)] = converted;
+  }
+  return out;
+}
+
+function convertArray(array: readonly unknown[], depth: number, state: ConvertState): JsonValue[] {
+  const length = array.length;
+  const out = new Array<JsonValue>(length);
+  for (let i = 0; i < length; i++) {
+    const item = array[i];
+    // Holes stay holes, as with `map`.
+    if (item === undefined && !(i in array)) continue;
+    out[i] = convert(item, depth + 1, state) ?? null;
+  }
+  return out;
+}
+
+function convertOther(object: object, depth: number, state: ConvertState): JsonValue | undefined {
   if (object instanceof Date) {
     state.rawChars += 24;
     return Number.isNaN(object.getTime()) ? null : object.toISOString();
@@ -113,7 +174,8 @@ function convert(value: unknown, depth: number, state: ConvertState): JsonValue 
     state.rawChars += 32;
     return `[binary ${object.byteLength} bytes]`;
   }
-  seen.add(object);
+  const path = state.path;
+  path.push(object);
   try {
     if (Array.isArray(object)) {
       return object.map((item) => convert(item, depth + 1, state) ?? null);
@@ -134,30 +196,33 @@ function convert(value: unknown, depth: number, state: ConvertState): JsonValue 
       return { name: sanitizeText(object.name), message: sanitizeText(object.message) };
     }
     const toJSON = (object as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') {
-      let replaced: unknown;
-      try {
-        replaced = toJSON.call(object);
-      } catch {
-        return '[Unserializable]';
-      }
-      if (replaced !== object) return convert(replaced, depth + 1, state);
-    }
-    const out: JsonObject = {};
-    for (const key of Object.keys(object)) {
-      let item: unknown;
-      try {
-        item = (object as Record<string, unknown>)[key];
-      } catch {
-        item = '[Unreadable]';
-      }
-      const converted = convert(item, depth + 1, state);
-      if (converted !== undefined) out[objectKey(key, state)] = converted;
-    }
-    return out;
+    if (typeof toJSON === 'function') return replaceByToJSON(object, toJSON as (this: object) => unknown, depth, state);
+    return convertKeys(object, depth, state);
   } finally {
-    seen.delete(object);
+    path.pop();
   }
+}
+
+/** An object with a `toJSON` method: converts what it returns (its own keys when it returns itself). */
+function convertToJSON(object: object, toJSON: (this: object) => unknown, depth: number, state: ConvertState): JsonValue | undefined {
+  const path = state.path;
+  path.push(object);
+  try {
+    return replaceByToJSON(object, toJSON, depth, state);
+  } finally {
+    path.pop();
+  }
+}
+
+/** The body of {@link convertToJSON}, for an object already on the path. */
+function replaceByToJSON(object: object, toJSON: (this: object) => unknown, depth: number, state: ConvertState): JsonValue | undefined {
+  let replaced: unknown;
+  try {
+    replaced = toJSON.call(object);
+  } catch {
+    return '[Unserializable]';
+  }
+  return replaced !== object ? convert(replaced, depth + 1, state) : convertKeys(object, depth, state);
 }
 
 function objectKey(key: string, state: ConvertState): string {
