@@ -9,7 +9,9 @@ export interface HeartbeatTarget {
  * One interval timer for every live span: each tick heartbeats all registered targets. The
  * period follows the service's stale threshold (half of it); a change re-arms the timer at once,
  * so a shrinking threshold takes effect without waiting for the old period. The timer only runs
- * while something is registered.
+ * while something is registered: when the last target leaves, it is stopped at the end of the
+ * current job (a microtask), so spans started and ended back to back (the common short call)
+ * reuse one timer instead of creating and clearing one each. No tick can run in between.
  */
 export class HeartbeatScheduler {
   readonly #clock: Clock;
@@ -17,6 +19,11 @@ export class HeartbeatScheduler {
   readonly #targets = new Set<HeartbeatTarget>();
   #timer: TimerHandle | undefined;
   #armedMillis = 0;
+  #idleCheckQueued = false;
+  readonly #disarmIfIdle = (): void => {
+    this.#idleCheckQueued = false;
+    if (this.#targets.size === 0 && this.#timer !== undefined) this.#disarm();
+  };
 
   constructor(clock: Clock, intervalMillis: () => number) {
     this.#clock = clock;
@@ -30,7 +37,10 @@ export class HeartbeatScheduler {
 
   delete(target: HeartbeatTarget): void {
     if (!this.#targets.delete(target)) return;
-    if (this.#targets.size === 0) this.#disarm();
+    if (this.#targets.size === 0 && !this.#idleCheckQueued) {
+      this.#idleCheckQueued = true;
+      queueMicrotask(this.#disarmIfIdle);
+    }
   }
 
   has(target: HeartbeatTarget): boolean {
@@ -41,7 +51,7 @@ export class HeartbeatScheduler {
   rearm(): void {
     if (this.#timer === undefined) return;
     this.#disarm();
-    this.#arm();
+    if (this.#targets.size > 0) this.#arm();
   }
 
   /** Stops the timer and forgets every target. */
@@ -56,7 +66,7 @@ export class HeartbeatScheduler {
 
   /** The period the timer currently runs at (0 when stopped). */
   get armedMillis(): number {
-    return this.#timer === undefined ? 0 : this.#armedMillis;
+    return this.#timer === undefined || this.#targets.size === 0 ? 0 : this.#armedMillis;
   }
 
   #arm(): void {
@@ -70,6 +80,10 @@ export class HeartbeatScheduler {
   }
 
   #tick(): void {
+    if (this.#targets.size === 0) {
+      this.#disarm();
+      return;
+    }
     // Secondary safeguard: pick up a changed interval even if no change notification arrived.
     if (this.#intervalMillis() !== this.#armedMillis) this.rearm();
     for (const target of [...this.#targets]) target.heartbeat();
