@@ -12,11 +12,49 @@ export const MAX_LABEL_LENGTH = 200;
  */
 export function truncateLabel(text: string, max: number = MAX_LABEL_LENGTH): string {
   if (max <= 0) return '';
+  // Fast path: already collapsed and trimmed, and short enough that its UTF-16 length (an upper
+  // bound on code points) fits.
+  if (text.length <= max && text !== '' && isCollapsed(text)) return text;
   const collapsed = text.replace(/\s+/gu, ' ').trim();
   if (collapsed === '') return '';
   const runes = Array.from(collapsed);
   if (runes.length <= max) return collapsed;
   return `${runes.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * True when `text` has no leading or trailing whitespace and no whitespace other than single
+ * spaces, i.e. collapsing and trimming (`\s`, as in the regular expression) leave it unchanged.
+ */
+function isCollapsed(text: string): boolean {
+  let previousSpace = true; // a space at index 0 is leading whitespace
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x20) {
+      if (previousSpace) return false;
+      previousSpace = true;
+    } else if (code <= 0x20 ? code >= 0x09 && code <= 0x0d : code >= 0xa0 && isOtherWhitespace(code)) {
+      return false;
+    } else {
+      previousSpace = false;
+    }
+  }
+  return !previousSpace;
+}
+
+/** `\s` beyond ASCII: NBSP, Ogham space, U+2000–U+200A, line/paragraph separators, and a few more. */
+function isOtherWhitespace(code: number): boolean {
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
 /** `{ first_message: label }`, or undefined for an empty label. */
