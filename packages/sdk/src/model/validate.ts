@@ -9,11 +9,20 @@ import { STATUSES, isStatus } from './status.js';
 
 const MAX_STEP_NUMBER = 2_147_483_647;
 
+// The last UUID and run kind accepted: a process tracing one chat (or kind) over and over checks
+// each only once. Strings are immutable, so a hit needs no second look.
+let lastUuid: string | undefined;
+let lastUuidLower = '';
+let lastRunKind: string | undefined;
+
 /** A required UUID (the nil UUID is rejected: it means "none"). Returned lowercased. */
 export function requireUuid(field: string, value: unknown): string {
+  if (value === lastUuid && value !== undefined) return lastUuidLower;
   if (!isUuid(value)) throw new InvalidArgumentError(field, `expected a UUID, got ${describe(value)}`);
   if (value === NIL_UUID) throw new InvalidArgumentError(field, 'the nil UUID is not a valid id here');
-  return value.toLowerCase();
+  lastUuidLower = value.toLowerCase();
+  lastUuid = value;
+  return lastUuidLower;
 }
 
 /** An optional UUID: undefined, null, `""` and the nil UUID all mean "none". */
@@ -37,7 +46,9 @@ export function requireOperation(field: string, value: unknown): Operation {
 }
 
 export function requireRunKind(field: string, value: unknown): RunKind {
+  if (value === lastRunKind && lastRunKind !== undefined) return lastRunKind;
   if (!isRunKind(value)) throw new InvalidArgumentError(field, `invalid run kind ${describe(value)}; expected ${RUN_KIND_PATTERN.source}`);
+  lastRunKind = value;
   return value;
 }
 
