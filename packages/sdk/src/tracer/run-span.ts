@@ -6,6 +6,7 @@ import { worseOutcome } from '../model/status.js';
 import { optionalDate, optionalMessageId, optionalText, optionalUuid, requireOperation, requireStatus, requireUuid } from '../model/validate.js';
 import { isJsonNull } from '../model/json.js';
 import { classifyError } from '../service/classify-error.js';
+import type { StepRecord } from '../model/records.js';
 import type { UpdateRunParams } from '../service/debug-service.js';
 import { NoopStepSpan } from './noop-spans.js';
 import type { EndRunOptions, RunSpan, RunSpanUpdate, StartStepOptions, StepSpan } from './spans.js';
@@ -28,14 +29,14 @@ export class RecordingRunSpan implements RunSpan, Activatable {
   #outcome: Status | undefined;
   #ended = false;
 
-  constructor(core: TracerCore, fields: { id: string; chatId: string; kind: RunKind; summary: JsonObject; heartbeat: boolean }) {
+  constructor(core: TracerCore, id: string, chatId: string, kind: RunKind, summary: JsonObject, heartbeat: boolean) {
     this.#core = core;
-    this.id = fields.id;
-    this.chatId = fields.chatId;
-    this.kind = fields.kind;
-    this.#summary = fields.summary;
-    this.#heartbeat = fields.heartbeat;
-    if (fields.heartbeat) core.heartbeats.add(this);
+    this.id = id;
+    this.chatId = chatId;
+    this.kind = kind;
+    this.#summary = summary;
+    this.#heartbeat = heartbeat;
+    if (heartbeat) core.heartbeats.add(this);
   }
 
   get ended(): boolean {
@@ -64,7 +65,7 @@ export class RecordingRunSpan implements RunSpan, Activatable {
     const stepNumber = core.service.stepCounter.next(this.id);
     const request = snapshot(core, options.request);
     const startTime = options.startTime ?? core.clock.now();
-    const step = new RecordingStepSpan(core, this, { id, stepNumber, operation }, (ended) => this.#stepEnded(ended));
+    const step = new RecordingStepSpan(core, this, id, stepNumber, operation, (ended) => this.#stepEnded(ended));
     core.counters.stepsStarted++;
     this.#openSteps.add(step);
     core.pipeline.enqueue({
@@ -81,7 +82,7 @@ export class RecordingRunSpan implements RunSpan, Activatable {
         normalizedRequest: request,
         at: startTime,
       },
-      onStored: (stored) => step.stored(stored.stepNumber),
+      onStored: storedCallback(step),
     });
     if (options.heartbeat ?? true) core.heartbeats.add(step);
     if (core.listeners.length > 0) {
@@ -159,7 +160,7 @@ export class RecordingRunSpan implements RunSpan, Activatable {
       status = this.#outcome ?? 'completed';
     }
     // Steps left open when their run ends did not finish: record them as interrupted.
-    for (const step of [...this.#openSteps]) step.end({ status: 'interrupted' });
+    if (this.#openSteps.size > 0) for (const step of [...this.#openSteps]) step.end({ status: 'interrupted' });
     this.#ended = true;
     if (this.#heartbeat) core.heartbeats.delete(this);
     const endTime = options.endTime instanceof Date && !Number.isNaN(options.endTime.getTime()) ? options.endTime : core.clock.now();
@@ -178,5 +179,13 @@ export class RecordingRunSpan implements RunSpan, Activatable {
     this.#openSteps.delete(step);
     this.#core.heartbeats.delete(step);
   }
+}
+
+/**
+ * The pipeline's callback once a step's insert landed. Made here, not inline: an anonymous
+ * function costs nothing to name (a named one gets a `defineProperty` under some transpilers).
+ */
+function storedCallback(step: RecordingStepSpan): (stored: StepRecord) => void {
+  return (stored) => step.stored(stored.stepNumber);
 }
 

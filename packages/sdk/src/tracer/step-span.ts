@@ -29,19 +29,14 @@ export class RecordingStepSpan implements StepSpan, Activatable {
   #status: Status | undefined;
   #errorWritten = false;
 
-  constructor(
-    core: TracerCore,
-    run: RunSpan,
-    fields: { id: string; stepNumber: number; operation: Operation },
-    onEnd: (step: RecordingStepSpan) => void,
-  ) {
+  constructor(core: TracerCore, run: RunSpan, id: string, stepNumber: number, operation: Operation, onEnd: (step: RecordingStepSpan) => void) {
     this.#core = core;
     this.run = run;
-    this.id = fields.id;
+    this.id = id;
     this.runId = run.id;
     this.chatId = run.chatId;
-    this.operation = fields.operation;
-    this.#stepNumber = fields.stepNumber;
+    this.operation = operation;
+    this.#stepNumber = stepNumber;
     this.#onEnd = onEnd;
   }
 
@@ -81,8 +76,9 @@ export class RecordingStepSpan implements StepSpan, Activatable {
 
   update(fields: StepSpanUpdate): this {
     const payload = this.#payload(fields);
+    const event = this.#core.listeners.length > 0 ? listenerFields(payload) : undefined;
     this.#write(payload);
-    if (this.#core.listeners.length > 0) notify(this.#core, 'onStepUpdate', this, listenerFields(payload));
+    if (event !== undefined) notify(this.#core, 'onStepUpdate', this, event);
     return this;
   }
 
@@ -115,9 +111,14 @@ export class RecordingStepSpan implements StepSpan, Activatable {
     }
     this.#status = status;
     const endTime = options.endTime instanceof Date && !Number.isNaN(options.endTime.getTime()) ? options.endTime : this.#core.clock.now();
-    this.#write({ ...payload, status, attempts: [...this.#attempts], finishedAt: endTime });
+    const event = this.#core.listeners.length > 0 ? listenerFields(payload) : undefined;
+    // The payload is this call's own fresh object: it becomes the write's params in place.
+    payload.status = status;
+    payload.attempts = this.#attempts.length === 0 ? [] : [...this.#attempts];
+    payload.finishedAt = endTime;
+    this.#write(payload);
     this.#onEnd(this);
-    if (this.#core.listeners.length > 0) notify(this.#core, 'onStepEnd', this, { ...listenerFields(payload), status, endTime });
+    if (event !== undefined) notify(this.#core, 'onStepEnd', this, { ...event, status, endTime });
   }
 
   #payload(fields: StepSpanUpdate): Partial<UpdateStepParams> {
@@ -138,14 +139,14 @@ export class RecordingStepSpan implements StepSpan, Activatable {
     return payload;
   }
 
+  /** Queues an update with `fields` (a fresh object owned by the caller, completed in place) as its params. */
   #write(fields: Partial<UpdateStepParams>): void {
     const core = this.#core;
-    core.pipeline.enqueue({
-      type: 'updateStep',
-      runId: this.runId,
-      stepId: this.id,
-      params: { ...fields, id: this.id, chatId: this.chatId, at: fields.finishedAt ?? core.clock.now() },
-    });
+    const params = fields as UpdateStepParams;
+    params.id = this.id;
+    params.chatId = this.chatId;
+    params.at = fields.finishedAt ?? core.clock.now();
+    core.pipeline.enqueue({ type: 'updateStep', runId: this.runId, stepId: this.id, params });
   }
 }
 

@@ -13,7 +13,7 @@ import {
 } from '../model/validate.js';
 import { describeError } from '../logger/logger.js';
 import { classifyCallError, normalizeError } from '../service/classify-error.js';
-import type { DebugServiceOptions } from '../service/debug-service.js';
+import type { CreateRunParams, DebugServiceOptions } from '../service/debug-service.js';
 import { DebugService } from '../service/debug-service.js';
 import { truncateLabel } from '../service/summary.js';
 import { activeRun, activeStep, withRun, withStep } from './context.js';
@@ -124,7 +124,8 @@ export class Tracer {
   startRun(options: StartRunOptions): RunSpan {
     const core = this.#core;
     if (!this.enabled || core.pipeline.closed) return new NoopRunSpan(options.chatId, options.kind, core.clock);
-    let params;
+    let params: CreateRunParams & { id: string; rootChatId: string | undefined; parentChatId: string | undefined; provider: string | undefined; model: string | undefined };
+    let explicitStart: Date | undefined;
     try {
       const id = options.id === undefined ? newId() : requireUuid('id', options.id);
       params = {
@@ -138,8 +139,8 @@ export class Tracer {
         historyTipMessageId: optionalMessageId('historyTipMessageId', options.historyTipMessageId),
         provider: optionalText('provider', options.provider),
         model: optionalText('model', options.model),
-        startTime: optionalDate('startTime', options.startTime),
       };
+      explicitStart = optionalDate('startTime', options.startTime);
     } catch (error) {
       rejectInput(core, error, 'startRun');
       return new NoopRunSpan(options.chatId, options.kind, core.clock);
@@ -149,16 +150,11 @@ export class Tracer {
     if (label !== '') seed.first_message = label;
     const summary = (snapshot(core, seed) ?? {}) as JsonObject;
     core.counters.runsStarted++;
-    const { startTime: explicitStart, ...fields } = params;
     const startTime = explicitStart ?? core.clock.now();
-    core.pipeline.enqueue({ type: 'createRun', runId: params.id, params: { ...fields, summary, at: startTime } });
-    const run = new RecordingRunSpan(core, {
-      id: params.id,
-      chatId: params.chatId,
-      kind: params.kind,
-      summary,
-      heartbeat: options.heartbeat ?? true,
-    });
+    params.summary = summary;
+    params.at = startTime;
+    core.pipeline.enqueue({ type: 'createRun', runId: params.id, params });
+    const run = new RecordingRunSpan(core, params.id, params.chatId, params.kind, summary, options.heartbeat ?? true);
     if (core.listeners.length > 0) {
       notify(core, 'onRunStart', run, {
         kind: params.kind,
