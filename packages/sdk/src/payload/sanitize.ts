@@ -21,8 +21,6 @@ const PREVIEW_CHARS = 2_000;
 const MAX_ESCAPE_GROWTH = 6;
 /** Characters counted per value and key for quotes, separators and brackets (a generous bound). */
 const PUNCTUATION_CHARS = 4;
-/** Strings up to this length are checked by a plain loop in {@link sanitizeText}. */
-const SHORT_TEXT = 64;
 
 interface ConvertState {
   readonly maxDepth: number;
@@ -37,15 +35,6 @@ interface ConvertState {
  * UTF-8) become U+FFFD. Returns the input itself when nothing needed changing.
  */
 export function sanitizeText(text: string): string {
-  // Short strings (keys, roles, most values): one scan for NUL and surrogates beats two native calls.
-  if (text.length <= SHORT_TEXT) {
-    let i = 0;
-    for (; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code === 0 || (code >= 0xd800 && code <= 0xdfff)) break;
-    }
-    if (i === text.length) return text;
-  }
   const wellFormed = text.isWellFormed() ? text : text.toWellFormed();
   return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '\uFFFD') : wellFormed;
 }
