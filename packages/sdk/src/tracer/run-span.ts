@@ -10,20 +10,22 @@ import type { StepRecord } from '../model/records.js';
 import type { UpdateRunParams } from '../service/debug-service.js';
 import { NoopStepSpan } from './noop-spans.js';
 import type { EndRunOptions, RunSpan, RunSpanUpdate, StartStepOptions, StepSpan } from './spans.js';
-import { RecordingStepSpan } from './step-span.js';
+import type { StepOwner } from './step-span.js';
+import { RecordingStepSpan, STEP_ENDED } from './step-span.js';
 import type { Activatable } from './context.js';
 import { ACTIVATE } from './context.js';
 import type { TracerCore } from './tracer-core.js';
 import { activateWithListeners, errorPayload, notify, rejectInput, snapshot } from './tracer-core.js';
 
 /** The recording run span. Internal: users get it as a `RunSpan`. */
-export class RecordingRunSpan implements RunSpan, Activatable {
+export class RecordingRunSpan implements RunSpan, StepOwner, Activatable {
   readonly id: string;
   readonly chatId: string;
   readonly kind: RunKind;
   readonly isRecording = true;
   readonly #core: TracerCore;
-  readonly #openSteps = new Set<RecordingStepSpan>();
+  /** Steps started and not yet ended, oldest first; created with the first step. */
+  #openSteps: RecordingStepSpan[] | undefined;
   readonly #heartbeat: boolean;
   #summary: JsonObject;
   #outcome: Status | undefined;
@@ -65,9 +67,9 @@ export class RecordingRunSpan implements RunSpan, Activatable {
     const stepNumber = core.service.stepCounter.next(this.id);
     const request = snapshot(core, options.request);
     const startTime = options.startTime ?? core.clock.now();
-    const step = new RecordingStepSpan(core, this, id, stepNumber, operation, (ended) => this.#stepEnded(ended));
+    const step = new RecordingStepSpan(core, this, id, stepNumber, operation);
     core.counters.stepsStarted++;
-    this.#openSteps.add(step);
+    (this.#openSteps ??= []).push(step);
     core.pipeline.enqueue({
       type: 'createStep',
       runId: this.id,
@@ -135,7 +137,7 @@ export class RecordingRunSpan implements RunSpan, Activatable {
   heartbeat(): void {
     if (this.#ended) return;
     // An open step's heartbeat already touches the run.
-    for (const step of this.#openSteps) if (this.#core.heartbeats.has(step)) return;
+    if (this.#openSteps !== undefined) for (const step of this.#openSteps) if (this.#core.heartbeats.has(step)) return;
     const core = this.#core;
     core.pipeline.enqueue({ type: 'touchRun', runId: this.id, params: { runId: this.id, chatId: this.chatId, at: core.clock.now() } });
   }
@@ -160,7 +162,8 @@ export class RecordingRunSpan implements RunSpan, Activatable {
       status = this.#outcome ?? 'completed';
     }
     // Steps left open when their run ends did not finish: record them as interrupted.
-    if (this.#openSteps.size > 0) for (const step of [...this.#openSteps]) step.end({ status: 'interrupted' });
+    const open = this.#openSteps;
+    if (open !== undefined && open.length > 0) for (const step of [...open]) step.end({ status: 'interrupted' });
     this.#ended = true;
     if (this.#heartbeat) core.heartbeats.delete(this);
     const endTime = options.endTime instanceof Date && !Number.isNaN(options.endTime.getTime()) ? options.endTime : core.clock.now();
@@ -175,8 +178,13 @@ export class RecordingRunSpan implements RunSpan, Activatable {
     }
   }
 
-  #stepEnded(step: RecordingStepSpan): void {
-    this.#openSteps.delete(step);
+  /** A step of this run ended (possibly again, with a higher-priority status). */
+  [STEP_ENDED](step: RecordingStepSpan): void {
+    const open = this.#openSteps;
+    if (open !== undefined) {
+      const index = open.lastIndexOf(step);
+      if (index >= 0) open.splice(index, 1);
+    }
     this.#core.heartbeats.delete(step);
   }
 }

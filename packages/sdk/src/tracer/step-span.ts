@@ -13,6 +13,14 @@ import { ACTIVATE } from './context.js';
 import type { TracerCore } from './tracer-core.js';
 import { activateWithListeners, errorPayload, notify, snapshot } from './tracer-core.js';
 
+/** The method a step's run is told through that the step ended. Internal. */
+export const STEP_ENDED: unique symbol = Symbol('chatdebug.stepEnded');
+
+/** The run of a recording step, as the step sees it. Internal. */
+export interface StepOwner extends RunSpan {
+  [STEP_ENDED](step: RecordingStepSpan): void;
+}
+
 /** The recording step span. Internal: users get it as a `StepSpan`. */
 export class RecordingStepSpan implements StepSpan, Activatable {
   readonly id: string;
@@ -22,14 +30,15 @@ export class RecordingStepSpan implements StepSpan, Activatable {
   readonly run: RunSpan;
   readonly isRecording = true;
   readonly #core: TracerCore;
-  readonly #onEnd: (step: RecordingStepSpan) => void;
-  readonly #attempts: JsonValue[] = [];
+  readonly #owner: StepOwner;
+  /** Created on the first attempt: most steps record none through the sink. */
+  #attempts: JsonValue[] | undefined;
   #stepNumber: number;
   #attemptNumber = 0;
   #status: Status | undefined;
   #errorWritten = false;
 
-  constructor(core: TracerCore, run: RunSpan, id: string, stepNumber: number, operation: Operation, onEnd: (step: RecordingStepSpan) => void) {
+  constructor(core: TracerCore, run: StepOwner, id: string, stepNumber: number, operation: Operation) {
     this.#core = core;
     this.run = run;
     this.id = id;
@@ -37,7 +46,7 @@ export class RecordingStepSpan implements StepSpan, Activatable {
     this.chatId = run.chatId;
     this.operation = operation;
     this.#stepNumber = stepNumber;
-    this.#onEnd = onEnd;
+    this.#owner = run;
   }
 
   get stepNumber(): number {
@@ -68,10 +77,11 @@ export class RecordingStepSpan implements StepSpan, Activatable {
   recordAttempt(attempt: Attempt): void {
     const entry = snapshot(this.#core, attempt);
     if (entry === undefined) return;
-    this.#attempts.push(entry);
+    const attempts = (this.#attempts ??= []);
+    attempts.push(entry);
     this.#attemptNumber = Math.max(this.#attemptNumber, attempt.number);
     // The attempt list is rewritten whole; the pipeline writes the newest snapshot after the others.
-    this.#write({ attempts: [...this.#attempts] });
+    this.#write({ attempts: [...attempts] });
   }
 
   update(fields: StepSpanUpdate): this {
@@ -114,10 +124,10 @@ export class RecordingStepSpan implements StepSpan, Activatable {
     const event = this.#core.listeners.length > 0 ? listenerFields(payload) : undefined;
     // The payload is this call's own fresh object: it becomes the write's params in place.
     payload.status = status;
-    payload.attempts = this.#attempts.length === 0 ? [] : [...this.#attempts];
+    payload.attempts = this.#attempts === undefined ? [] : [...this.#attempts];
     payload.finishedAt = endTime;
     this.#write(payload);
-    this.#onEnd(this);
+    this.#owner[STEP_ENDED](this);
     if (event !== undefined) notify(this.#core, 'onStepEnd', this, { ...event, status, endTime });
   }
 
