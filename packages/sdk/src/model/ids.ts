@@ -10,7 +10,14 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID_PATTERN.test(value);
 }
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+// The two lowercase hex digits of every byte, as character codes: HEX_DIGITS[2b] and HEX_DIGITS[2b + 1].
+const HEX_DIGITS = Uint8Array.from(
+  Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0')).join(''),
+  (char) => char.charCodeAt(0),
+);
+// The id is written as ASCII into this buffer (dashes fixed) and read out as one flat string:
+// concatenating 20 pieces made a rope that every later use (hashing, slicing) had to flatten.
+const TEXT = Buffer.alloc(36, '-');
 const RANDOM_BYTES_PER_ID = 10;
 // Filling the pool has a high fixed cost, so it is filled rarely: once per 409 ids.
 const pool = new Uint8Array(RANDOM_BYTES_PER_ID * 409);
@@ -47,11 +54,22 @@ export function newId(): string {
   }
   const high = Math.floor(lastMillis / 0x10000); // the top 32 of the 48 timestamp bits
   const low = lastMillis % 0x10000;
-  return (
-    HEX[(high >>> 24) & 0xff]! + HEX[(high >>> 16) & 0xff]! + HEX[(high >>> 8) & 0xff]! + HEX[high & 0xff]! + '-' +
-    HEX[low >>> 8]! + HEX[low & 0xff]! + '-' +
-    HEX[0x70 | (sequence >>> 8)]! + HEX[sequence & 0xff]! + '-' +
-    HEX[0x80 | (pool[r + 2]! & 0x3f)]! + HEX[pool[r + 3]!]! + '-' +
-    HEX[pool[r + 4]!]! + HEX[pool[r + 5]!]! + HEX[pool[r + 6]!]! + HEX[pool[r + 7]!]! + HEX[pool[r + 8]!]! + HEX[pool[r + 9]!]!
-  );
+  hex(0, (high >>> 24) & 0xff);
+  hex(2, (high >>> 16) & 0xff);
+  hex(4, (high >>> 8) & 0xff);
+  hex(6, high & 0xff);
+  hex(9, low >>> 8);
+  hex(11, low & 0xff);
+  hex(14, 0x70 | (sequence >>> 8));
+  hex(16, sequence & 0xff);
+  hex(19, 0x80 | (pool[r + 2]! & 0x3f));
+  hex(21, pool[r + 3]!);
+  for (let i = 0; i < 6; i++) hex(24 + 2 * i, pool[r + 4 + i]!);
+  return TEXT.toString('latin1', 0, 36);
+}
+
+/** Writes `byte` as two hex digits at `at` of the id text. */
+function hex(at: number, byte: number): void {
+  TEXT[at] = HEX_DIGITS[byte * 2]!;
+  TEXT[at + 1] = HEX_DIGITS[byte * 2 + 1]!;
 }
