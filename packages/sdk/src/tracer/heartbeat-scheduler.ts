@@ -16,13 +16,20 @@ export interface HeartbeatTarget {
 export class HeartbeatScheduler {
   readonly #clock: Clock;
   readonly #intervalMillis: () => number;
+  /**
+   * Targets are kept in two places, together in the order they were added: `#targets` holds the
+   * older ones, `#recent` the newest few. Most spans end soon after they start, while still
+   * recent: a short array search then replaces a Set insert and delete, which for a fresh object
+   * also costs an identity hash. Past {@link RECENT_LIMIT} the recent ones move to the Set.
+   */
   readonly #targets = new Set<HeartbeatTarget>();
+  #recent: HeartbeatTarget[] = [];
   #timer: TimerHandle | undefined;
   #armedMillis = 0;
   #idleCheckQueued = false;
   readonly #disarmIfIdle = (): void => {
     this.#idleCheckQueued = false;
-    if (this.#targets.size === 0 && this.#timer !== undefined) this.#disarm();
+    if (this.size === 0 && this.#timer !== undefined) this.#disarm();
   };
 
   constructor(clock: Clock, intervalMillis: () => number) {
@@ -31,42 +38,53 @@ export class HeartbeatScheduler {
   }
 
   add(target: HeartbeatTarget): void {
-    this.#targets.add(target);
+    if (!this.has(target)) {
+      const recent = this.#recent;
+      if (recent.length >= RECENT_LIMIT) {
+        for (const older of recent) this.#targets.add(older);
+        recent.length = 0;
+      }
+      recent.push(target);
+    }
     if (this.#timer === undefined) this.#arm();
   }
 
   delete(target: HeartbeatTarget): void {
-    if (!this.#targets.delete(target)) return;
-    if (this.#targets.size === 0 && !this.#idleCheckQueued) {
+    const recent = this.#recent;
+    const index = recent.lastIndexOf(target);
+    if (index >= 0) recent.splice(index, 1);
+    else if (!this.#targets.delete(target)) return;
+    if (this.size === 0 && !this.#idleCheckQueued) {
       this.#idleCheckQueued = true;
       queueMicrotask(this.#disarmIfIdle);
     }
   }
 
   has(target: HeartbeatTarget): boolean {
-    return this.#targets.has(target);
+    return this.#recent.includes(target) || this.#targets.has(target);
   }
 
   /** Re-arms the timer with the current interval (called when the stale threshold changes). */
   rearm(): void {
     if (this.#timer === undefined) return;
     this.#disarm();
-    if (this.#targets.size > 0) this.#arm();
+    if (this.size > 0) this.#arm();
   }
 
   /** Stops the timer and forgets every target. */
   stop(): void {
     this.#targets.clear();
+    this.#recent = [];
     this.#disarm();
   }
 
   get size(): number {
-    return this.#targets.size;
+    return this.#targets.size + this.#recent.length;
   }
 
   /** The period the timer currently runs at (0 when stopped). */
   get armedMillis(): number {
-    return this.#timer === undefined || this.#targets.size === 0 ? 0 : this.#armedMillis;
+    return this.#timer === undefined || this.size === 0 ? 0 : this.#armedMillis;
   }
 
   #arm(): void {
@@ -80,12 +98,15 @@ export class HeartbeatScheduler {
   }
 
   #tick(): void {
-    if (this.#targets.size === 0) {
+    if (this.size === 0) {
       this.#disarm();
       return;
     }
     // Secondary safeguard: pick up a changed interval even if no change notification arrived.
     if (this.#intervalMillis() !== this.#armedMillis) this.rearm();
-    for (const target of [...this.#targets]) target.heartbeat();
+    for (const target of [...this.#targets, ...this.#recent]) target.heartbeat();
   }
 }
+
+/** Most targets kept in the recent array before they move to the Set. */
+const RECENT_LIMIT = 16;
