@@ -23,12 +23,20 @@ const MAX_ESCAPE_GROWTH = 6;
 const PUNCTUATION_CHARS = 4;
 
 interface ConvertState {
-  readonly maxDepth: number;
-  /** The objects being converted, outermost first (the path to the current value): a repeat is a cycle. */
-  readonly path: object[];
+  maxDepth: number;
+  /**
+   * The objects being converted by depth: `path[i]` for `i < depth` are the ancestors of the value
+   * at `depth` (a repeat is a cycle). Entries at `depth` and above are stale.
+   */
+  readonly path: Array<object | undefined>;
+  /** One past the deepest entry of `path` written, for clearing it afterwards. */
+  top: number;
   /** Characters of the strings, keys and scalars seen so far, plus punctuation: a bound on the JSON before escaping. */
   rawChars: number;
 }
+
+// A state kept for the next call, so a call allocates none (a nested call, from a `toJSON`, makes its own).
+let spareState: ConvertState | undefined;
 
 /**
  * Makes text safe for PostgreSQL jsonb: NUL (rejected by jsonb) and lone surrogates (not valid
@@ -48,8 +56,19 @@ export function sanitizeText(text: string): string {
  * `maxJsonBytes` becomes `{ truncated: true, original_bytes, preview }`.
  */
 export function sanitizeJson(value: unknown, options: SanitizeOptions = {}): JsonValue {
-  const state: ConvertState = { maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH, path: [], rawChars: 0 };
-  const clean = convert(value, 0, state) ?? null;
+  const state: ConvertState = spareState ?? { maxDepth: 0, path: [], top: 0, rawChars: 0 };
+  spareState = undefined;
+  state.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  state.rawChars = 0;
+  let clean: JsonValue;
+  try {
+    clean = convert(value, 0, state) ?? null;
+  } finally {
+    // Holds no reference to the caller's objects once done.
+    state.path.fill(undefined, 0, state.top);
+    state.top = 0;
+    spareState = state;
+  }
   const maxBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
   if (typeof clean !== 'object' || clean === null) {
     if (typeof clean === 'string' && clean.length > maxBytes) return truncatedMarker(JSON.stringify(clean));
@@ -105,24 +124,26 @@ function convert(value: unknown, depth: number, state: ConvertState): JsonValue 
   const object = value as object;
   if (depth >= state.maxDepth) return '[MaxDepth]';
   const path = state.path;
-  if (path.includes(object)) return '[Circular]';
+  for (let i = 0; i < depth; i++) if (path[i] === object) return '[Circular]';
   // Plain objects and arrays (nearly every payload) skip the checks for the special kinds.
   const proto = Object.getPrototypeOf(object) as unknown;
   if (proto === Object.prototype || proto === null) {
     const toJSON = (object as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return convertToJSON(object, toJSON as (this: object) => unknown, depth, state);
-    path.push(object);
-    const out = convertKeys(object, depth, state);
-    path.pop();
-    return out;
+    enter(object, depth, state);
+    if (typeof toJSON === 'function') return replaceByToJSON(object, toJSON as (this: object) => unknown, depth, state);
+    return convertKeys(object, depth, state);
   }
   if (proto === Array.prototype && Array.isArray(object)) {
-    path.push(object);
-    const out = convertArray(object as unknown[], depth, state);
-    path.pop();
-    return out;
+    enter(object, depth, state);
+    return convertArray(object as unknown[], depth, state);
   }
   return convertOther(object, depth, state);
+}
+
+/** Records `object` as the ancestor at `depth` of what is converted next. */
+function enter(object: object, depth: number, state: ConvertState): void {
+  state.path[depth] = object;
+  if (depth >= state.top) state.top = depth + 1;
 }
 
 function convertKeys(object: object, depth: number, state: ConvertState): JsonObject {
@@ -163,47 +184,31 @@ function convertOther(object: object, depth: number, state: ConvertState): JsonV
     state.rawChars += 32;
     return `[binary ${object.byteLength} bytes]`;
   }
-  const path = state.path;
-  path.push(object);
-  try {
-    if (Array.isArray(object)) {
-      return object.map((item) => convert(item, depth + 1, state) ?? null);
-    }
-    if (object instanceof Set) {
-      return [...object].map((item) => convert(item, depth + 1, state) ?? null);
-    }
-    if (object instanceof Map) {
-      const out: JsonObject = {};
-      for (const [key, item] of object) {
-        const converted = convert(item, depth + 1, state);
-        if (converted !== undefined) out[objectKey(String(key), state)] = converted;
-      }
-      return out;
-    }
-    if (object instanceof Error) {
-      state.rawChars += object.name.length + object.message.length + 40;
-      return { name: sanitizeText(object.name), message: sanitizeText(object.message) };
-    }
-    const toJSON = (object as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return replaceByToJSON(object, toJSON as (this: object) => unknown, depth, state);
-    return convertKeys(object, depth, state);
-  } finally {
-    path.pop();
+  enter(object, depth, state);
+  if (Array.isArray(object)) {
+    return object.map((item) => convert(item, depth + 1, state) ?? null);
   }
+  if (object instanceof Set) {
+    return [...object].map((item) => convert(item, depth + 1, state) ?? null);
+  }
+  if (object instanceof Map) {
+    const out: JsonObject = {};
+    for (const [key, item] of object) {
+      const converted = convert(item, depth + 1, state);
+      if (converted !== undefined) out[objectKey(String(key), state)] = converted;
+    }
+    return out;
+  }
+  if (object instanceof Error) {
+    state.rawChars += object.name.length + object.message.length + 40;
+    return { name: sanitizeText(object.name), message: sanitizeText(object.message) };
+  }
+  const toJSON = (object as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return replaceByToJSON(object, toJSON as (this: object) => unknown, depth, state);
+  return convertKeys(object, depth, state);
 }
 
-/** An object with a `toJSON` method: converts what it returns (its own keys when it returns itself). */
-function convertToJSON(object: object, toJSON: (this: object) => unknown, depth: number, state: ConvertState): JsonValue | undefined {
-  const path = state.path;
-  path.push(object);
-  try {
-    return replaceByToJSON(object, toJSON, depth, state);
-  } finally {
-    path.pop();
-  }
-}
-
-/** The body of {@link convertToJSON}, for an object already on the path. */
+/** An object with a `toJSON` method (already entered on the path): converts what it returns, its own keys when it returns itself. */
 function replaceByToJSON(object: object, toJSON: (this: object) => unknown, depth: number, state: ConvertState): JsonValue | undefined {
   let replaced: unknown;
   try {
