@@ -52,7 +52,7 @@ export class HeartbeatScheduler {
   delete(target: HeartbeatTarget): void {
     const recent = this.#recent;
     const index = recent.lastIndexOf(target);
-    if (index >= 0) recent.splice(index, 1);
+    if (index >= 0) removeAt(recent, index);
     else if (!this.#targets.delete(target)) return;
     if (this.size === 0 && !this.#idleCheckQueued) {
       this.#idleCheckQueued = true;
@@ -110,3 +110,9 @@ export class HeartbeatScheduler {
 
 /** Most targets kept in the recent array before they move to the Set. */
 const RECENT_LIMIT = 16;
+
+/** Removes `array[index]` keeping the order; the common last-element case allocates nothing (unlike `splice`). */
+export function removeAt<T>(array: T[], index: number): void {
+  if (index === array.length - 1) array.pop();
+  else array.splice(index, 1);
+}

@@ -14,6 +14,7 @@ import type { StepOwner } from './step-span.js';
 import { RecordingStepSpan, STEP_ENDED } from './step-span.js';
 import type { Activatable } from './context.js';
 import { ACTIVATE } from './context.js';
+import { removeAt } from './heartbeat-scheduler.js';
 import type { TracerCore } from './tracer-core.js';
 import { activateWithListeners, errorPayload, notify, rejectInput, snapshot } from './tracer-core.js';
 
@@ -69,7 +70,8 @@ export class RecordingRunSpan implements RunSpan, StepOwner, Activatable {
     const startTime = options.startTime ?? core.clock.now();
     const step = new RecordingStepSpan(core, this, id, stepNumber, operation);
     core.counters.stepsStarted++;
-    (this.#openSteps ??= []).push(step);
+    if (this.#openSteps === undefined) this.#openSteps = [step];
+    else this.#openSteps.push(step);
     core.pipeline.enqueue({
       type: 'createStep',
       runId: this.id,
@@ -183,7 +185,7 @@ export class RecordingRunSpan implements RunSpan, StepOwner, Activatable {
     const open = this.#openSteps;
     if (open !== undefined) {
       const index = open.lastIndexOf(step);
-      if (index >= 0) open.splice(index, 1);
+      if (index >= 0) removeAt(open, index);
     }
     this.#core.heartbeats.delete(step);
   }

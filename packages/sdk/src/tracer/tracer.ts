@@ -3,6 +3,7 @@ import { ExportPipeline } from '../export/export-pipeline.js';
 import type { JsonObject } from '../model/json.js';
 import { newId } from '../model/ids.js';
 import type { PayloadBounds } from '../payload/bounds.js';
+import { sanitizeText } from '../payload/sanitize.js';
 import {
   optionalDate,
   optionalMessageId,
@@ -139,16 +140,26 @@ export class Tracer {
         historyTipMessageId: optionalMessageId('historyTipMessageId', options.historyTipMessageId),
         provider: optionalText('provider', options.provider),
         model: optionalText('model', options.model),
+        // Filled below; present from the start so the object keeps one shape.
+        summary: undefined,
+        at: undefined,
       };
       explicitStart = optionalDate('startTime', options.startTime);
     } catch (error) {
       rejectInput(core, error, 'startRun');
       return new NoopRunSpan(options.chatId, options.kind, core.clock);
     }
-    const seed: Record<string, unknown> = { ...options.summary };
     const label = options.label === undefined ? '' : truncateLabel(options.label);
-    if (label !== '') seed.first_message = label;
-    const summary = (snapshot(core, seed) ?? {}) as JsonObject;
+    let summary: JsonObject;
+    if (options.summary === undefined) {
+      // What the snapshot of `{ first_message: label }` gives: a label of at most 200 code points
+      // is far below the default size bound the tracer snapshots with; only its text needs making jsonb-safe.
+      summary = label === '' ? {} : { first_message: sanitizeText(label) };
+    } else {
+      const seed: Record<string, unknown> = { ...options.summary };
+      if (label !== '') seed.first_message = label;
+      summary = (snapshot(core, seed) ?? {}) as JsonObject;
+    }
     core.counters.runsStarted++;
     const startTime = explicitStart ?? core.clock.now();
     params.summary = summary;
