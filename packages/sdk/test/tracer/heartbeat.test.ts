@@ -168,4 +168,51 @@ describe('heartbeats (§5, §7 item 49)', () => {
     scheduler.stop();
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('spans started and ended back to back share one timer, stopped once the job ends (no tick in between)', async () => {
+    const clock = new MockClock();
+    let armed = 0;
+    const setInterval = clock.setInterval.bind(clock);
+    clock.setInterval = (callback, millis) => {
+      armed++;
+      return setInterval(callback, millis);
+    };
+    const scheduler = new HeartbeatScheduler(clock, () => 1_000);
+    const beats: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const run = { heartbeat: () => void beats.push(`run ${i}`) };
+      const step = { heartbeat: () => void beats.push(`step ${i}`) };
+      scheduler.add(run);
+      scheduler.add(step);
+      scheduler.delete(step);
+      scheduler.delete(run);
+    }
+    expect(armed).toBe(1);
+    expect(scheduler.size).toBe(0);
+    expect(scheduler.armedMillis).toBe(0);
+    await Promise.resolve();
+    expect(clock.pendingTimers).toBe(0);
+    clock.advance(5_000);
+    expect(beats).toEqual([]);
+  });
+
+  it('beats every live target once per tick, oldest first, however many are open', () => {
+    const clock = new MockClock();
+    const scheduler = new HeartbeatScheduler(clock, () => 1_000);
+    const beats: number[] = [];
+    const targets = Array.from({ length: 50 }, (_, i) => ({ heartbeat: () => void beats.push(i) }));
+    for (const target of targets) scheduler.add(target);
+    scheduler.add(targets[3]!); // already there: keeps its place
+    for (const i of [49, 0, 20, 7, 33]) scheduler.delete(targets[i]!);
+    scheduler.add(targets[0]!); // back again: now the newest
+    expect(scheduler.size).toBe(46);
+    expect(scheduler.has(targets[20]!)).toBe(false);
+    expect(scheduler.has(targets[0]!)).toBe(true);
+    clock.advance(1_000);
+    const expected = [...Array.from({ length: 50 }, (_, i) => i).filter((i) => ![49, 0, 20, 7, 33].includes(i)), 0];
+    expect(beats).toEqual(expected);
+    scheduler.stop();
+    expect(scheduler.size).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
 });
