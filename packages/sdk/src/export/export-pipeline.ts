@@ -218,7 +218,8 @@ export class ExportPipeline {
       }
       for (const waiter of [...this.#waiters]) waiter.resolve();
       if (result.timedOut) this.#logger.warn('shutdown deadline passed; unwritten operations dropped', { dropped: this.#stats.shutdown });
-      return { ...result, stats: this.stats() };
+      // What was just dropped is no longer pending; reporting both would count it twice.
+      return { ...result, pending: this.#pending, stats: this.stats() };
     })();
     return this.#shutdownPromise;
   }

@@ -57,6 +57,8 @@ export async function retryWithBackoff<T>(
       }
       const ceiling = Math.min(options.maxDelayMillis, options.minDelayMillis * 2 ** attempt);
       const delay = Math.max(options.minDelayMillis / 2, Math.round(ceiling * (hooks.random ?? Math.random)()));
+      // The budget bounds when retries start, so a retry that would start past it is not made.
+      if (elapsed + delay > options.maxRetryMillis) throw error;
       hooks.onRetry?.(error, attempt + 1, delay);
       await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
     }
