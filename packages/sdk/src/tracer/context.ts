@@ -27,6 +27,18 @@ export function activeStep(): StepSpan | undefined {
 /** Spans may carry this hook to let listeners follow activation (e.g. an OTel context). */
 export const ACTIVATE: unique symbol = Symbol.for('@chatdebug/activate') as never;
 
+/**
+ * Recording steps carry this hook: `step[BEFORE_END](fn)` runs `fn` when the step ends, before its
+ * final write, so work still attached to the step (an event-stream body nobody reads any more)
+ * can settle into that write.
+ */
+export const BEFORE_END: unique symbol = Symbol.for('@chatdebug/before-end') as never;
+
+/** A step that accepts {@link BEFORE_END} hooks. */
+export interface EndHookable {
+  [BEFORE_END]?(fn: () => void): void;
+}
+
 /** A span that can wrap its own activation. */
 export interface Activatable {
   [ACTIVATE]?<T>(fn: () => T): T;

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.js';
+import { describeError } from '../logger/logger.js';
 import type { Attempt } from '../model/attempt.js';
 import type { JsonValue } from '../model/json.js';
 import { JSON_NULL, isJsonNull } from '../model/json.js';
@@ -8,8 +9,8 @@ import { isTerminalStatus, statusPriority } from '../model/status.js';
 import type { UpdateStepParams } from '../service/debug-service.js';
 import type { StepUpdateEvent } from './span-listener.js';
 import type { EndStepOptions, RunSpan, StepSpan, StepSpanUpdate } from './spans.js';
-import type { Activatable } from './context.js';
-import { ACTIVATE } from './context.js';
+import type { Activatable, EndHookable } from './context.js';
+import { ACTIVATE, BEFORE_END } from './context.js';
 import type { TracerCore } from './tracer-core.js';
 import { activateWithListeners, errorPayload, notify, snapshot } from './tracer-core.js';
 
@@ -22,7 +23,7 @@ export interface StepOwner extends RunSpan {
 }
 
 /** The recording step span. Internal: users get it as a `StepSpan`. */
-export class RecordingStepSpan implements StepSpan, Activatable {
+export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
   readonly id: string;
   readonly runId: string;
   readonly chatId: string;
@@ -37,6 +38,7 @@ export class RecordingStepSpan implements StepSpan, Activatable {
   #attemptNumber = 0;
   #status: Status | undefined;
   #errorWritten = false;
+  #beforeEnd: (() => void)[] | undefined;
 
   constructor(core: TracerCore, run: StepOwner, id: string, stepNumber: number, operation: Operation) {
     this.#core = core;
@@ -78,7 +80,11 @@ export class RecordingStepSpan implements StepSpan, Activatable {
     const entry = snapshot(this.#core, attempt);
     if (entry === undefined) return;
     const attempts = (this.#attempts ??= []);
-    attempts.push(entry);
+    // Kept in number order: an attempt whose body settles late (drained after a retry began)
+    // still lands before the retry's.
+    let at = attempts.length;
+    while (at > 0 && ((attempts[at - 1] as { number?: number } | null)?.number ?? 0) > attempt.number) at--;
+    attempts.splice(at, 0, entry);
     this.#attemptNumber = Math.max(this.#attemptNumber, attempt.number);
     // The attempt list is rewritten whole; the pipeline writes the newest snapshot after the others.
     this.#write({ attempts: [...attempts] });
@@ -90,6 +96,10 @@ export class RecordingStepSpan implements StepSpan, Activatable {
     this.#write(payload);
     if (event !== undefined) notify(this.#core, 'onStepUpdate', this, event);
     return this;
+  }
+
+  [BEFORE_END](fn: () => void): void {
+    (this.#beforeEnd ??= []).push(fn);
   }
 
   [ACTIVATE]<T>(fn: () => T): T {
@@ -113,6 +123,7 @@ export class RecordingStepSpan implements StepSpan, Activatable {
     const current = this.#status;
     // A late, lower-priority outcome (the "interrupted" safety net) never clobbers a final one.
     if (current !== undefined && isTerminalStatus(current) && statusPriority(status) < statusPriority(current)) return;
+    this.#runBeforeEnd();
     const payload = this.#payload(options);
     // A success after an earlier failure (a retry in the same step) erases the stale error.
     if (status === 'completed' && payload.error === undefined && this.#errorWritten) {
@@ -129,6 +140,19 @@ export class RecordingStepSpan implements StepSpan, Activatable {
     this.#write(payload);
     this.#owner[STEP_ENDED](this);
     if (event !== undefined) notify(this.#core, 'onStepEnd', this, { ...event, status, endTime });
+  }
+
+  #runBeforeEnd(): void {
+    const hooks = this.#beforeEnd;
+    if (hooks === undefined) return;
+    this.#beforeEnd = undefined;
+    for (const hook of hooks) {
+      try {
+        hook();
+      } catch (error) {
+        this.#core.logger.warn('chatdebug: a step end hook threw', { error: describeError(error) });
+      }
+    }
   }
 
   #payload(fields: StepSpanUpdate): Partial<UpdateStepParams> {

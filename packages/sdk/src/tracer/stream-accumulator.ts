@@ -4,6 +4,7 @@ import type { PayloadBounds } from '../payload/bounds.js';
 import { boundText, cutToUtf8Bytes, resolvePayloadBounds } from '../payload/bounds.js';
 import { sanitizeJson } from '../payload/sanitize.js';
 import { isAbortError } from '../service/classify-error.js';
+import { sanitizeErrorMessage } from '../instrumentation/redaction/redact-url.js';
 
 type ContentPart =
   | { type: 'text' | 'reasoning'; text: string }
@@ -96,7 +97,8 @@ export class StreamAccumulator {
   /** An error part (or a thrown error). A cancellation counts as interruption, not failure. */
   error(error: unknown): void {
     this.#errorCount++;
-    this.#lastError = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(sanitizeJson(error));
+    // Sanitized here: the message is stored twice (error payload and stream_summary.last_error).
+    this.#lastError = sanitizeErrorMessage(error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(sanitizeJson(error)));
     if (isAbortError(error)) this.#sawCancellation = true;
     else this.#sawError = true;
   }

@@ -7,6 +7,7 @@ import { JSON_NULL, isJsonNull } from '../model/json.js';
 import type { SanitizeOptions } from '../payload/sanitize.js';
 import { sanitizeJson } from '../payload/sanitize.js';
 import { normalizeError } from '../service/classify-error.js';
+import { redactErrorPayload } from '../instrumentation/redaction/redact-url.js';
 import type { DebugService } from '../service/debug-service.js';
 import type { HeartbeatScheduler } from './heartbeat-scheduler.js';
 import type { SpanListener } from './span-listener.js';
@@ -96,9 +97,12 @@ export function snapshot(core: TracerCore, value: unknown): JsonValue | undefine
   return sanitizeJson(value, core.sanitize);
 }
 
-/** An error payload: Errors are normalized to `{ message, type, ... }`; `JSON_NULL` passes through. */
+/**
+ * An error payload: Errors are normalized to `{ message, type, ... }`, then credentials are
+ * redacted (a provider may quote the key in its message); `JSON_NULL` passes through.
+ */
 export function errorPayload(core: TracerCore, error: unknown): JsonValue | JsonNull | undefined {
   if (error === undefined || error === null) return undefined;
   if (isJsonNull(error)) return JSON_NULL;
-  return sanitizeJson(error instanceof Error ? normalizeError(error) : error, core.sanitize);
+  return redactErrorPayload(sanitizeJson(error instanceof Error ? normalizeError(error) : error, core.sanitize));
 }

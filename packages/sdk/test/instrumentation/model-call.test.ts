@@ -12,7 +12,7 @@ import {
 } from '@chatdebug/sdk';
 import { MemoryExporter } from '@chatdebug/testing';
 import { FakeLlmServer } from './support/fake-llm-server.js';
-import { CHAT, attemptsOf, setupTracing } from './support/harness.js';
+import { CHAT, attemptsOf, registerSecrets, setupTracing } from './support/harness.js';
 
 let server: FakeLlmServer;
 beforeAll(async () => {
@@ -24,6 +24,7 @@ afterAll(async () => {
 afterEach(() => server.reset());
 
 const ANTHROPIC_KEY = 'sk-ant-api03-test-key-000000000000';
+registerSecrets(ANTHROPIC_KEY, 'sk-do-not-store-0000000000');
 
 const message = {
   id: 'msg_1',

@@ -4,7 +4,7 @@ import { Stream } from 'openai/streaming';
 import type { Tracer } from '@chatdebug/sdk';
 import { InvalidArgumentError, REDACTED, instrumentOpenAI, isRecordingFetch } from '@chatdebug/sdk';
 import { FakeLlmServer, chatChunks, responsesEvents, responsesResponse } from './support/fake-llm-server.js';
-import { CHAT, attemptsOf, setupTracing } from './support/harness.js';
+import { CHAT, attemptsOf, registerSecrets, setupTracing } from './support/harness.js';
 
 let server: FakeLlmServer;
 beforeAll(async () => {
@@ -16,6 +16,7 @@ afterAll(async () => {
 afterEach(() => server.reset());
 
 const API_KEY = 'sk-test-0123456789abcdef';
+registerSecrets(API_KEY);
 const messages: OpenAI.ChatCompletionMessageParam[] = [
   { role: 'system', content: 'Be brief.' },
   { role: 'user', content: 'Say hello' },
@@ -132,9 +133,11 @@ describe('instrumentOpenAI: chat.completions.create', () => {
     expect(steps[0]).toMatchObject({ status: 'completed', error: null });
     const attempts = attemptsOf(steps[0]);
     expect(attempts.map((a) => [a.number, a.status, a.response_status, a.retry_classification, a.retry_delay_ms])).toEqual([
-      [1, 'failed', 429, 'rate_limited', 1],
+      [1, 'completed', 429, 'rate_limited', 1],
       [2, 'completed', 200, undefined, undefined],
     ]);
+    // The client dropped the 429's body before retrying; what had arrived is kept.
+    expect(JSON.parse(attempts[0]?.response_body ?? '{}')).toEqual({ error: { message: 'Rate limit reached', type: 'requests' } });
     expect(attempts[0]?.response_headers?.['x-ratelimit-remaining-tokens']).toBe('0');
     expect(attempts[1]?.request_headers?.['x-stainless-retry-count']).toBe('1');
   });

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@chatdebug/sdk';
-import { REDACTED, TRUNCATED, createRecordingFetch, isRecordingFetch } from '@chatdebug/sdk';
+import { REDACTED, TRUNCATED, createRecordingFetch, isRecordingFetch, traceModelCall } from '@chatdebug/sdk';
+import { MockClock } from '@chatdebug/testing';
 import { CollectingSink } from './support/collecting-sink.js';
 import { FakeLlmServer } from './support/fake-llm-server.js';
 import { CHAT, attemptsOf, eventually, setupTracing } from './support/harness.js';
@@ -162,6 +163,36 @@ describe('recording fetch: responses (§7 item 54)', () => {
     expect(sink.attempts[0]).toMatchObject({ status: 'completed', response_body: text });
   });
 
+  it('an event stream its reader stops reading still yields its attempt, in the final write of its step (any wrapper)', async () => {
+    const { tracer, read } = setupTracing();
+    const fetch = createRecordingFetch();
+    server.script({ sse: { events: [{ data: { n: 1 } }], done: false, hang: true } });
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, () =>
+      traceModelCall({ tracer }, {}, async () => {
+        const response = await fetch(`${server.url}/sse`);
+        const reader = response.body?.getReader();
+        await reader?.read(); // one event, then the caller walks away without cancelling
+        return { ok: true };
+      }),
+    );
+    const { steps } = await read();
+    expect(steps).toHaveLength(1);
+    expect(attemptsOf(steps[0])).toMatchObject([
+      { number: 1, status: 'failed', response_status: 200, response_body: 'data: {"n":1}\n\n', error: expect.stringContaining('the step ended before the stream was read to the end') },
+    ]);
+  });
+
+  it('the duration includes the time spent reading the body', async () => {
+    const clock = new MockClock();
+    const sink = new CollectingSink(clock);
+    const fetch = createRecordingFetch({ sink: () => sink });
+    server.script({ json: { ok: true } });
+    const response = await fetch(`${server.url}/slow-reader`);
+    clock.advance(1_500);
+    await response.text();
+    expect(sink.attempts).toMatchObject([{ status: 'completed', duration_ms: 1_500 }]);
+  });
+
   it('a response without a content type is redacted as JSON, and fails closed when it is not JSON', async () => {
     const sink = new CollectingSink();
     const replies = ['{"id":"r1","session_token":"st-secret","usage":{"input_tokens":2}}', 'session_token=st-secret-2'];
@@ -214,13 +245,38 @@ describe('recording fetch: responses (§7 item 54)', () => {
     expect(sink.attempts).toMatchObject([{ status: 'completed', response_status: 201, response_body: '{"id":"created"}' }]);
   });
 
-  it('a body cancelled before being read is one failed attempt', async () => {
+  it('a body cancelled before being read keeps what had already arrived (a 429 dropped before a retry)', async () => {
     const { sink, fetch } = recorder();
-    server.script({ json: { big: 'x'.repeat(1000) } });
+    server.script({ status: 429, json: { error: { message: 'x'.repeat(1000) } } });
     const response = await fetch(`${server.url}/unread`);
     await response.body?.cancel();
+    await eventually(() => sink.attempts.length > 0);
     expect(sink.attempts).toHaveLength(1);
-    expect(sink.attempts[0]).toMatchObject({ status: 'failed', response_status: 200, error: expect.stringContaining('closed by the reader') });
+    expect(sink.attempts[0]).toMatchObject({ status: 'completed', response_status: 429 });
+    expect(JSON.parse(sink.attempts[0]?.response_body ?? '')).toEqual({ error: { message: 'x'.repeat(1000) } });
+  });
+
+  it('a cancelled body that does not finish arriving is one failed attempt, after a short drain', async () => {
+    const clock = new MockClock();
+    const sink = new CollectingSink(clock);
+    const fetch = createRecordingFetch({ sink: () => sink });
+    const hanging = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"partial":');
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hang`);
+      await response.body?.cancel();
+      expect(sink.attempts).toHaveLength(0);
+      await clock.advanceAsync(250);
+      await eventually(() => sink.attempts.length > 0);
+      expect(sink.attempts).toHaveLength(1);
+      expect(sink.attempts[0]).toMatchObject({ status: 'failed', response_status: 200, error: expect.stringContaining('closed by the reader') });
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
   });
 
   it('HEAD and 204 responses have no body and are completed at once', async () => {

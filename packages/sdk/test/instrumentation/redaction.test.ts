@@ -10,6 +10,7 @@ import {
   redactUrl,
   sanitizeErrorMessage,
 } from '@chatdebug/sdk';
+import { urlPath } from '../../src/instrumentation/redaction/redact-url.js';
 
 describe('header redaction (§7 item 55)', () => {
   const cases: { name: string; header: string; redacted: boolean }[] = [
@@ -38,6 +39,8 @@ describe('header redaction (§7 item 55)', () => {
     { name: 'a rate-limit lookalike with a secret', header: 'x-ratelimit-secret-tokens', redacted: true },
     { name: 'content-type', header: 'Content-Type', redacted: false },
     { name: 'x-request-id', header: 'x-request-id', redacted: false },
+    { name: 'azure subscription key', header: 'Ocp-Apim-Subscription-Key', redacted: true },
+    { name: 'contains password', header: 'X-Db-Password', redacted: true },
     { name: 'retry-after', header: 'retry-after', redacted: false },
     { name: 'openai-organization', header: 'OpenAI-Organization', redacted: false },
   ];
@@ -82,6 +85,7 @@ describe('JSON key redaction (§7 item 56)', () => {
     ...['api_key', 'apikey', 'api-key', 'x-api-key', 'private_key', 'signing_key', 'secret_key'].map((key) => ({ key, redacted: true })),
     ...['accessToken', 'refreshToken', 'idToken', 'apiKey', 'xApiKey', 'privateKey', 'signingKey', 'secretKey', 'sessionToken', 'API_KEY', 'Token'].map((key) => ({ key, redacted: true })),
     ...['client_secret', 'clientSecret', 'password', 'db_password', 'Authorization', 'proxy_authorization', 'credentials', 'aws_credential_id'].map((key) => ({ key, redacted: true })),
+    ...['OPENAI_API_KEY', 'x-goog-api-key', 'db_passwd', 'privateKeyPem', 'githubAccessToken', 'Ocp-Apim-Subscription-Key'].map((key) => ({ key, redacted: true })),
     ...['input_tokens', 'output_tokens', 'max_tokens', 'max_completion_tokens', 'max_output_tokens', 'total_tokens', 'cached_tokens', 'reasoning_tokens', 'prompt_tokens', 'completion_tokens', 'tokens', 'token_count', 'model', 'key', 'keys'].map((key) => ({ key, redacted: false })),
   ];
 
@@ -103,6 +107,7 @@ describe('JSON key redaction (§7 item 56)', () => {
     },
     { name: 'null and empty values kept', input: { token: null, secret: '' }, expected: { token: null, secret: '' } },
     { name: 'top-level array', input: [{ token: 't' }], expected: [{ token: REDACTED }] },
+    { name: 'a scalar under auth or bearer', input: { AUTH: 'u:p', Bearer: 'b', auth2: 'x' }, expected: { AUTH: REDACTED, Bearer: REDACTED, auth2: 'x' } },
   ];
 
   it.each(documents)('redacts $name', ({ input, expected }) => {
@@ -165,6 +170,10 @@ describe('URL redaction (§7 item 53)', () => {
   const cases: { name: string; url: string; expected: string }[] = [
     { name: 'userinfo stripped', url: 'https://user:pa55@api.example.com/v1/x', expected: 'https://api.example.com/v1/x' },
     { name: 'user only', url: 'https://user@api.example.com/', expected: 'https://api.example.com/' },
+    { name: 'userinfo, one slash (URL parsers accept it)', url: 'http:/u:pw@h.example/x', expected: 'http:/h.example/x' },
+    { name: 'userinfo, no slash', url: 'https:u:pw@h.example/x', expected: 'https:h.example/x' },
+    { name: 'userinfo, backslashes', url: 'http:\\\\u:pw@h.example/x', expected: 'http:\\\\h.example/x' },
+    { name: 'an @ in the path is not userinfo', url: 'https://h.example/users/@me', expected: 'https://h.example/users/@me' },
     { name: 'key', url: 'https://g.example.com/v1/models?key=AIza123&alt=sse', expected: `https://g.example.com/v1/models?key=${REDACTED}&alt=sse` },
     { name: 'api_key, case-insensitive', url: 'http://h/p?API_KEY=abc&Api-Key=def', expected: `http://h/p?API_KEY=${REDACTED}&Api-Key=${REDACTED}` },
     { name: 'access_token and sig', url: 'http://h/p?access_token=t&sig=s&signature=z', expected: `http://h/p?access_token=${REDACTED}&sig=${REDACTED}&signature=${REDACTED}` },
@@ -187,6 +196,20 @@ describe('URL redaction (§7 item 53)', () => {
     for (const secret of ['sk-123', 'sk-abcdef', 'sk-xyz', 'hunter2', 'u:p@']) expect(out).not.toContain(secret);
     expect(out).toContain('https://h.example/v1?api_key=[REDACTED]');
     expect(out).toContain('code: ECONNREFUSED');
+  });
+
+  it('the path of a URL never carries its userinfo, whatever its form', () => {
+    expect(urlPath('http:/u:pw@h.example/x?y=1')).toBe('/x');
+    expect(urlPath('https://u:pw@h.example/v1/chat')).toBe('/v1/chat');
+    expect(urlPath('/relative/p?q')).toBe('/relative/p');
+    expect(urlPath(new URL('https://h.example'))).toBe('/');
+  });
+
+  it('redacts quoted pairs: a JSON error body quoted in a message, quoted values with spaces', () => {
+    const out = sanitizeErrorMessage(`401 {"type":"auth","api_key":"SECRET-1","nested":{"client_secret":"SECRET 2"}} password: 'SECRET 3' token="SECRET-4" "credentials":{"user":"u"}`);
+    for (const secret of ['SECRET-1', 'SECRET 2', 'SECRET 3', 'SECRET-4']) expect(out).not.toContain(secret);
+    expect(out).toBe(`401 {"type":"auth","api_key":"${REDACTED}","nested":{"client_secret":"${REDACTED}"}} password: '${REDACTED}' token="${REDACTED}" "credentials":{"user":"u"}`);
+    expect(sanitizeErrorMessage('"api_key":null and token="" stay')).toBe('"api_key":null and token="" stay');
   });
 
   it('masks well-known API key shapes in error messages', () => {

@@ -119,15 +119,17 @@ export class PendingAttempt {
   /** The reader cancelled the body before its end. */
   cancelled(): void {
     if (this.#settled) return;
+    if (this.completeSoFar()) this.#settle('completed');
+    else this.#settle('failed', `response body closed by the reader before its end (${this.#total} bytes read)`);
+  }
+
+  /** True when what was read is the whole body (known length reached, or a complete JSON document). */
+  completeSoFar(): boolean {
     const response = this.#response;
-    if (response) {
-      if (response.knownLength !== undefined && this.#total >= response.knownLength) return this.#settle('completed');
-      if (response.kind !== 'sse' && response.knownLength === undefined) {
-        if (this.#overflow) return this.#settle('completed');
-        if (response.kind === 'json' && isCompleteJson(decodeUtf8(this.#body()))) return this.#settle('completed');
-      }
-    }
-    this.#settle('failed', `response body closed by the reader before its end (${this.#total} bytes read)`);
+    if (!response) return false;
+    if (response.knownLength !== undefined) return this.#total >= response.knownLength;
+    if (response.kind === 'sse') return false;
+    return this.#overflow || (response.kind === 'json' && isCompleteJson(decodeUtf8(this.#body())));
   }
 
   /** Reading the body failed (network error, abort...). */

@@ -2,7 +2,8 @@ import type { Logger } from '../../logger/logger.js';
 import { consoleLogger, describeError } from '../../logger/logger.js';
 import type { PayloadBounds } from '../../payload/bounds.js';
 import { resolvePayloadBounds } from '../../payload/bounds.js';
-import { activeStep } from '../../tracer/context.js';
+import type { EndHookable } from '../../tracer/context.js';
+import { BEFORE_END, activeStep } from '../../tracer/context.js';
 import type { AttemptSink } from '../../tracer/spans.js';
 import { TRUNCATED } from '../redaction/markers.js';
 import { redactHeaders } from '../redaction/redact-headers.js';
@@ -62,21 +63,6 @@ export function isRecordingFetch(value: unknown): value is RecordingFetch {
 
 // Bodies garbage-collected before being read to the end are recorded as abandoned.
 const abandonedBodies = new FinalizationRegistry<PendingAttempt>((pending) => pending.abandoned());
-
-// Event-stream bodies still being read, per sink, so the sink's owner can settle them when the
-// step ends (a consumer that stops reading without cancelling still yields its attempt).
-const openStreams = new WeakMap<AttemptSink, Set<PendingAttempt>>();
-
-/**
- * Records, as failed, the event-stream (SSE) attempts of `sink` whose body is still open: for
- * callers that know the stream will not be read any further (its step has ended). Internal.
- */
-export function settleOpenStreams(sink: AttemptSink): void {
-  const open = openStreams.get(sink);
-  if (!open) return;
-  openStreams.delete(sink);
-  for (const pending of open) pending.stepEnded();
-}
 
 /**
  * Makes a `fetch` that records every HTTP round trip made inside an active step as one of its
@@ -171,7 +157,10 @@ function begin(
     path: urlPath(rawUrl),
     startedMillis,
     requestHeaders: redactHeaders(headers),
-    requestBody: captureRequestBody(init?.body, headers.get('content-type'), bounds.maxBodyBytes),
+    requestBody:
+      init?.body === undefined && request?.body
+        ? captureRequestObjectBody(request, headers.get('content-type'), bounds.maxBodyBytes)
+        : captureRequestBody(init?.body, headers.get('content-type'), bounds.maxBodyBytes),
     maxBodyBytes: bounds.maxBodyBytes,
     maxTextRunes: bounds.maxTextRunes,
     logger,
@@ -247,8 +236,14 @@ function teeResponse(pending: PendingAttempt, response: Response, signal: AbortS
         controller.enqueue(result.value);
       },
       async cancel(reason) {
-        guard(() => pending.cancelled());
-        await reader.cancel(reason);
+        if (kind === 'sse' || pending.settled || pending.completeSoFar()) {
+          guard(() => pending.cancelled());
+          await reader.cancel(reason);
+          return;
+        }
+        // A client that drops an error body before retrying (openai does, for a 429) would
+        // leave the attempt without it: keep what already arrived, briefly, in the background.
+        void drainThenCancel(pending, reader, sink, reason, guard);
       },
     },
     { highWaterMark: 0 },
@@ -261,13 +256,9 @@ function teeResponse(pending: PendingAttempt, response: Response, signal: AbortS
       pending.onSettled(() => signal.removeEventListener('abort', onAbort));
     }
   }
-  if (kind === 'sse') {
-    let open = openStreams.get(sink);
-    if (!open) openStreams.set(sink, (open = new Set()));
-    const set = open;
-    set.add(pending);
-    pending.onSettled(() => set.delete(pending));
-  }
+  // An event stream the consumer stops reading without cancelling still yields its attempt:
+  // when its step ends, the body is recorded as it stands (a no-op if it settled already).
+  if (kind === 'sse') (sink as EndHookable)[BEFORE_END]?.(() => pending.stepEnded());
   abandonedBodies.register(body, pending, pending);
   pending.onSettled(() => abandonedBodies.unregister(pending));
   const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
@@ -278,6 +269,38 @@ function teeResponse(pending: PendingAttempt, response: Response, signal: AbortS
     type: { value: response.type, enumerable: false, configurable: true },
   });
   return copy;
+}
+
+/** How much of a cancelled body is still read for the record, and for how long at most. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+const DRAIN_MILLIS = 250;
+
+async function drainThenCancel(
+  pending: PendingAttempt,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  sink: AttemptSink,
+  reason: unknown,
+  guard: (fn: () => void) => void,
+): Promise<void> {
+  let timer: ReturnType<AttemptSink['clock']['setTimeout']> | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = sink.clock.setTimeout(() => resolve('deadline'), DRAIN_MILLIS);
+  });
+  try {
+    for (let drained = 0; drained <= DRAIN_LIMIT_BYTES; ) {
+      const result = await Promise.race([reader.read(), deadline]);
+      if (result === 'deadline') break;
+      if (result.done) return guard(() => pending.eof());
+      drained += result.value.byteLength;
+      guard(() => pending.chunk(result.value));
+    }
+    guard(() => pending.cancelled());
+  } catch {
+    guard(() => pending.cancelled());
+  } finally {
+    sink.clock.clearTimeout(timer);
+    await reader.cancel(reason).catch(() => undefined);
+  }
 }
 
 /**
@@ -298,6 +321,29 @@ function captureRequestBody(body: unknown, contentType: string | null, maxBytes:
     return body.arrayBuffer().then((buffer) => renderBytes(new Uint8Array(buffer), kind, maxBytes));
   }
   return undefined;
+}
+
+/**
+ * The body of a `Request` object (ky-style clients send those): read from a clone, at most one
+ * byte past the bound, so the request itself is sent untouched and a large upload is not buffered.
+ */
+async function captureRequestObjectBody(request: Request, contentType: string | null, maxBytes: number): Promise<string | undefined> {
+  const kind = bodyKindOf(contentType);
+  const reader = (request.clone().body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size <= maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    if (size > maxBytes) void reader.cancel().catch(() => undefined);
+  }
+  if (size > maxBytes) return kind === 'binary' ? `[binary, over ${maxBytes} bytes]` : TRUNCATED;
+  return renderBytes(Buffer.concat(chunks), kind, maxBytes);
 }
 
 function renderBytes(bytes: Uint8Array, kind: BodyKind, maxBytes: number): string {

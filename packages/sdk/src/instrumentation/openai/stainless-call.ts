@@ -7,7 +7,6 @@ import { withStep } from '../../tracer/context.js';
 import type { StreamObserver } from '../../tracer/record-stream.js';
 import type { StepSpan } from '../../tracer/spans.js';
 import type { Tracer } from '../../tracer/tracer.js';
-import { settleOpenStreams } from '../fetch/recording-fetch.js';
 import type { NormalizedRequest, NormalizedResponse } from '../normalize/normalized.js';
 import { errorMessage, normalizeProviderError } from '../normalize/provider-error.js';
 import type { CallScope, InstrumentationOptions } from '../run-scope.js';
@@ -44,21 +43,6 @@ export interface TracedCallContext {
   options: InstrumentationOptions;
   adapter: ApiAdapter;
   client: unknown;
-}
-
-// Streaming steps made here, and the tracers already watched: when such a step ends (also when
-// its run ends first), event-stream bodies still open on it are recorded.
-const streamingSteps = new WeakSet<StepSpan>();
-const watchedTracers = new WeakSet<Tracer>();
-
-function watchStreamingSteps(tracer: Tracer): void {
-  if (watchedTracers.has(tracer) || typeof tracer.addListener !== 'function') return;
-  watchedTracers.add(tracer);
-  tracer.addListener({
-    onStepEnd: (step) => {
-      if (streamingSteps.has(step)) settleOpenStreams(step);
-    },
-  });
 }
 
 function isAPIPromise(value: unknown): value is APIPromiseLike<unknown> {
@@ -103,10 +87,6 @@ export function traceStainlessCall(context: TracedCallContext, params: unknown, 
   if (!step.isRecording) {
     endOwnedRun(scope, undefined, 'completed');
     return invoke();
-  }
-  if (streaming) {
-    streamingSteps.add(step);
-    watchStreamingSteps(tracer);
   }
   const call = new TracedCall(context, tracer, logger, scope, step);
   let result: unknown;

@@ -11,7 +11,7 @@ export const SENSITIVE_HEADER_NAMES: readonly string[] = [
 ];
 
 /** A header whose lower-cased name contains one of these is redacted (unless it is a rate-limit header). */
-export const SENSITIVE_HEADER_FRAGMENTS: readonly string[] = ['api-key', 'api_key', 'apikey', 'token', 'secret', 'bearer'];
+export const SENSITIVE_HEADER_FRAGMENTS: readonly string[] = ['api-key', 'api_key', 'apikey', 'token', 'secret', 'bearer', 'subscription-key', 'password', 'credential'];
 
 /**
  * Rate-limit headers that mention tokens but carry counters, not credentials: Anthropic's
@@ -40,8 +40,8 @@ export function isSensitiveHeader(name: string): boolean {
 /**
  * Flattens and redacts headers (§6.6): names are lower-cased, multiple values (or names that
  * differ only in case) are joined with `", "`, and sensitive values become `[REDACTED]`: the
- * names in {@link SENSITIVE_HEADER_NAMES}, and any name containing `api-key`, `api_key`,
- * `apikey`, `token`, `secret` or `bearer`, except rate-limit headers. The input is never
+ * names in {@link SENSITIVE_HEADER_NAMES}, and any name containing one of
+ * {@link SENSITIVE_HEADER_FRAGMENTS}, except rate-limit headers. The input is never
  * mutated; `undefined` gives `undefined` and an empty collection `{}`.
  */
 export function redactHeaders(headers: undefined): undefined;

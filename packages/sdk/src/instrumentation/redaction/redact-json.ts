@@ -22,10 +22,33 @@ export const SENSITIVE_JSON_KEYS: readonly string[] = [
   'secret_key',
 ];
 
-/** A JSON key that contains one of these (lower-cased) is redacted. */
-export const SENSITIVE_JSON_KEY_FRAGMENTS: readonly string[] = ['secret', 'password', 'authorization', 'credential'];
+/**
+ * A JSON key that contains one of these is redacted, compared like {@link SENSITIVE_JSON_KEYS}
+ * (lower-cased, `_` and `-` removed): `OPENAI_API_KEY`, `x-goog-api-key`, `db_passwd`,
+ * `clientSecret`, `proxy_authorization`...
+ */
+export const SENSITIVE_JSON_KEY_FRAGMENTS: readonly string[] = [
+  'secret',
+  'password',
+  'passwd',
+  'authorization',
+  'credential',
+  'apikey',
+  'privatekey',
+  'accesstoken',
+  'refreshtoken',
+  'sessiontoken',
+  'subscriptionkey',
+];
+
+/**
+ * Keys whose scalar value is a credential (`"auth": "user:pass"`, `"bearer": "…"`); an object
+ * under them is searched like any other (`auth: { accessToken, scope }` keeps its scope).
+ */
+const SCALAR_SECRET_KEYS = new Set(['auth', 'bearer']);
 
 const EXACT = new Set(SENSITIVE_JSON_KEYS.map(squash));
+const FRAGMENTS = SENSITIVE_JSON_KEY_FRAGMENTS.map(squash);
 
 function squash(key: string): string {
   return key.toLowerCase().replace(/[_-]/g, '');
@@ -33,14 +56,14 @@ function squash(key: string): string {
 
 /**
  * True for a key whose value {@link redactJson} replaces: an exact auth key of
- * {@link SENSITIVE_JSON_KEYS} in snake, kebab or camel case, or any key containing `secret`,
- * `password`, `authorization` or `credential`. Token counters (`input_tokens`, `max_tokens`,
+ * {@link SENSITIVE_JSON_KEYS} in snake, kebab or camel case, or any key containing one of
+ * {@link SENSITIVE_JSON_KEY_FRAGMENTS}. ({@link redactJson} also redacts a scalar under `auth` or
+ * `bearer`.) Token counters (`input_tokens`, `max_tokens`,
  * `cached_tokens`...) are not sensitive.
  */
 export function isSensitiveJsonKey(key: string): boolean {
-  if (EXACT.has(squash(key))) return true;
-  const lower = key.toLowerCase();
-  return SENSITIVE_JSON_KEY_FRAGMENTS.some((fragment) => lower.includes(fragment));
+  const squashed = squash(key);
+  return EXACT.has(squashed) || FRAGMENTS.some((fragment) => squashed.includes(fragment));
 }
 
 /** Why a JSON text could not be redacted (see {@link redactionFailure}). */
@@ -113,7 +136,8 @@ function redactValue(value: unknown, depth: number): unknown {
   for (const key of Object.keys(record)) {
     const item = record[key];
     let redacted: unknown;
-    if (isSensitiveJsonKey(key)) redacted = item === null || item === '' || item === REDACTED ? item : REDACTED;
+    const secret = isSensitiveJsonKey(key) || (typeof item !== 'object' && SCALAR_SECRET_KEYS.has(key.toLowerCase()));
+    if (secret) redacted = item === null || item === '' || item === REDACTED ? item : REDACTED;
     else redacted = redactValue(item, depth + 1);
     if (redacted !== item) {
       copy ??= { ...record };

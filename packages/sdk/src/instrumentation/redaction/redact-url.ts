@@ -1,5 +1,5 @@
 import { REDACTED } from './markers.js';
-import { isSensitiveJsonKey } from './redact-json.js';
+import { isSensitiveJsonKey, redactJsonValue } from './redact-json.js';
 
 /** Query (and fragment) parameters redacted by name, compared lower-cased. */
 export const SENSITIVE_QUERY_PARAMS: readonly string[] = ['key', 'sig', 'auth', 'code', 'client_secret', 'x-amz-signature'];
@@ -76,18 +76,23 @@ export function redactUrl(url: string | URL): string {
 
 /** The path of a URL (no query, no fragment); `/` when it has none. */
 export function urlPath(url: string | URL): string {
+  if (url instanceof URL) return url.pathname || '/';
   try {
-    return new URL(typeof url === 'string' ? url : url.href, 'http://relative.invalid').pathname || '/';
+    // Absolute first: against a base, `http:/u:p@h/x` would parse as a path holding the userinfo.
+    return (URL.canParse(url) ? new URL(url) : new URL(url, 'http://relative.invalid')).pathname || '/';
   } catch {
-    const text = typeof url === 'string' ? url : url.href;
-    const path = text.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/)[0] ?? '';
+    const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/)[0] ?? '';
     return path === '' ? '/' : path;
   }
 }
 
+// WHATWG URL parsers take `http:/u:p@h`, `http:u:p@h` and backslashes for special schemes.
+const SPECIAL_AUTHORITY = /^((?:https?|wss?|ftp):[\\/]*)([^/\\?#]*)@/i;
+const ANY_AUTHORITY = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)@/i;
+
 function stripUserinfo(base: string): string {
   // scheme://userinfo@host/... → scheme://host/... ; the authority ends at the first '/'.
-  return base.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/]*)@/i, '$1');
+  return base.replace(SPECIAL_AUTHORITY, '$1').replace(ANY_AUTHORITY, '$1');
 }
 
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
@@ -106,7 +111,8 @@ export function maskKnownKeys(text: string): string {
   return KEY_SHAPE.test(text) ? text.replace(KEY_IN_TEXT, REDACTED) : text;
 }
 
-const PAIR_IN_TEXT = /([A-Za-z0-9_.-]+)(\s*[=:]\s*)(["']?)([^\s"'&,;]+)\3/g;
+// `name=value`, `name: value`, and the quoted forms of JSON (`"name":"value"`, `'name': 'v w'`).
+const PAIR_IN_TEXT = /(["']?)([A-Za-z0-9_.-]+)\1(\s*[=:]\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s"'&,;{}[\]]+)/g;
 
 /**
  * Makes an error message safe to store: URLs in it go through {@link redactUrl}, bearer and basic
@@ -120,12 +126,30 @@ export function sanitizeErrorMessage(message: string): string {
     .replace(URL_IN_TEXT, (url) => redactUrl(url))
     .replace(BEARER_IN_TEXT, (_match, scheme: string) => `${scheme} ${REDACTED}`)
     .replace(KEY_IN_TEXT, REDACTED)
-    .replace(PAIR_IN_TEXT, (match, name: string, separator: string, quote: string, value: string) =>
-      value !== REDACTED && isSensitivePairName(name) ? `${name}${separator}${quote}${REDACTED}${quote}` : match,
-    );
+    .replace(PAIR_IN_TEXT, (match, nameQuote: string, name: string, separator: string, value: string) => {
+      if (!isSensitivePairName(name)) return match;
+      const quote = value.startsWith('"') || value.startsWith("'") ? value[0] : '';
+      const bare = quote === '' ? value : value.slice(1, -1);
+      if (bare === REDACTED || bare === '' || bare === 'null') return match;
+      return `${nameQuote}${name}${nameQuote}${separator}${quote}${REDACTED}${quote}`;
+    });
 }
 
 function isSensitivePairName(name: string): boolean {
   const lower = name.toLowerCase();
   return isSensitiveJsonKey(name) || SENSITIVE_QUERY_FRAGMENTS.some((fragment) => lower.includes(fragment));
+}
+
+/**
+ * Makes a stored error payload safe: a string goes through {@link sanitizeErrorMessage}; an object
+ * has its sensitive keys redacted and its `message` sanitized. Unchanged input is returned as is.
+ */
+export function redactErrorPayload<T>(payload: T): T {
+  if (typeof payload === 'string') return sanitizeErrorMessage(payload) as T;
+  if (typeof payload !== 'object' || payload === null) return payload;
+  const redacted = redactJsonValue(payload);
+  const message = (redacted as { message?: unknown }).message;
+  if (typeof message !== 'string') return redacted;
+  const safe = sanitizeErrorMessage(message);
+  return safe === message ? redacted : { ...redacted, message: safe };
 }

@@ -1,12 +1,16 @@
-import type { Attempt, AttemptSink } from '@chatdebug/sdk';
+import type { Attempt, AttemptSink, Clock } from '@chatdebug/sdk';
 import { systemClock } from '@chatdebug/sdk';
 
 /** An AttemptSink that keeps attempts in memory (for tests of the recording fetch alone). */
 export class CollectingSink implements AttemptSink {
   readonly attempts: Attempt[] = [];
-  readonly clock = systemClock;
+  readonly clock: Clock;
   #next = 0;
   failNext = false;
+
+  constructor(clock: Clock = systemClock) {
+    this.clock = clock;
+  }
 
   nextAttemptNumber(): number {
     return ++this.#next;

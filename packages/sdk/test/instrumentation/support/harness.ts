@@ -1,3 +1,4 @@
+import { afterEach, expect } from 'vitest';
 import type { Attempt, Logger, StepRecord, Tracer } from '@chatdebug/sdk';
 import { createTracer } from '@chatdebug/sdk';
 import { MemoryExporter } from '@chatdebug/testing';
@@ -18,6 +19,31 @@ export interface TracingHarness {
   read(): Promise<{ runs: Awaited<ReturnType<MemoryExporter['listRuns']>>; steps: StepRecord[] }>;
 }
 
+// Every secret a test file sends (API keys, tokens in bodies or URLs). After each test, nothing
+// any harness of that test stored or logged may contain one: the "no secret reaches the
+// exporter in any test" rule, checked everywhere rather than in one scenario.
+const secrets = new Set<string>();
+let harnesses: TracingHarness[] = [];
+
+/** Registers values that must never be stored or logged by the harnesses of this test file. */
+export function registerSecrets(...values: string[]): void {
+  for (const value of values) secrets.add(value);
+}
+
+afterEach(async () => {
+  const current = harnesses;
+  harnesses = [];
+  for (const harness of current) {
+    await harness.tracer.forceFlush();
+    const stored = JSON.stringify({ runs: harness.exporter.runs(), steps: harness.exporter.steps() });
+    const logged = JSON.stringify(harness.logs);
+    for (const secret of secrets) {
+      expect(stored.includes(secret), `stored a secret: ${secret}`).toBe(false);
+      expect(logged.includes(secret), `logged a secret: ${secret}`).toBe(false);
+    }
+  }
+});
+
 /** A tracer over a MemoryExporter on the real clock (HTTP timing is real), with captured logs. */
 export function setupTracing(): TracingHarness {
   const exporter = new MemoryExporter();
@@ -25,7 +51,7 @@ export function setupTracing(): TracingHarness {
   const log = (level: CapturedLog['level']) => (message: string, attributes?: Record<string, unknown>) => void logs.push({ level, message, attributes });
   const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
   const tracer = createTracer({ exporter, logger });
-  return {
+  const harness: TracingHarness = {
     exporter,
     tracer,
     logs,
@@ -37,6 +63,8 @@ export function setupTracing(): TracingHarness {
       return { runs, steps };
     },
   };
+  harnesses.push(harness);
+  return harness;
 }
 
 /** The attempts of a step, typed. */
