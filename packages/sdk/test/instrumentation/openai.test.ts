@@ -4,7 +4,15 @@ import { Stream } from 'openai/streaming';
 import type { Tracer } from '@chatdebug/sdk';
 import { InvalidArgumentError, REDACTED, instrumentOpenAI, isRecordingFetch } from '@chatdebug/sdk';
 import { FakeLlmServer, chatChunks, responsesEvents, responsesResponse } from './support/fake-llm-server.js';
-import { CHAT, attemptsOf, registerSecrets, setupTracing } from './support/harness.js';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import { CHAT, attemptsOf, eventually, registerSecrets, setupTracing } from './support/harness.js';
+
+/** `gc()` without --expose-gc on the command line. */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 let server: FakeLlmServer;
 beforeAll(async () => {
@@ -295,6 +303,24 @@ describe('instrumentOpenAI: chat.completions.create', () => {
     await tracer.forceFlush();
     expect(exporter.runs()).toEqual([]);
     expect(exporter.steps()).toEqual([]);
+  });
+
+  it("whenNoRun 'create-run': a stream dropped unread ends its step and run interrupted once collected", async () => {
+    const { tracer, read } = setupTracing();
+    const openai = client(tracer, { whenNoRun: 'create-run', chatId: () => CHAT });
+    await (async () => {
+      await openai.chat.completions.create({ model: 'gpt-test', messages, stream: true });
+    })();
+    const gc = collectGarbage();
+    await eventually(async () => {
+      gc();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return (await read()).runs[0]?.status === 'interrupted';
+    }, 100);
+    const { runs, steps } = await read();
+    expect(runs).toMatchObject([{ status: 'interrupted' }]);
+    expect(runs[0]?.finishedAt).not.toBeNull();
+    expect(steps).toMatchObject([{ operation: 'stream', status: 'interrupted', metadata: { stream_dropped_unread: true } }]);
   });
 
   it("whenNoRun 'create-run' records each call in a chat_turn run of its own", async () => {

@@ -45,6 +45,14 @@ export interface TracedCallContext {
   client: unknown;
 }
 
+// A stream that the caller drops without reading it (nor closing it) would leave a run created
+// for the call open, and heartbeating, forever: once the stream is garbage-collected, its step
+// ends interrupted and the run with it.
+const droppedStreams = new FinalizationRegistry<{ step: StepSpan; scope: CallScope }>(({ step, scope }) => {
+  if (!step.ended) step.end({ status: 'interrupted', metadata: { stream_dropped_unread: true } });
+  endOwnedRun(scope, step);
+});
+
 function isAPIPromise(value: unknown): value is APIPromiseLike<unknown> {
   const p = value as Partial<APIPromiseLike<unknown>> | null;
   return typeof p === 'object' && p !== null && typeof p.then === 'function' && typeof p._thenUnwrap === 'function' && typeof p.asResponse === 'function';
@@ -241,6 +249,7 @@ class TracedCall {
       wrapped = data;
     }
     this.#streams.set(data, wrapped);
+    if (this.#scope.owned && typeof wrapped === 'object' && wrapped !== null) droppedStreams.register(wrapped, { step: this.#step, scope: this.#scope });
     return wrapped;
   }
 
@@ -248,10 +257,7 @@ class TracedCall {
   #tracedIterable(source: AsyncIterable<unknown>): AsyncIterable<unknown> {
     const bounds = this.#bounds;
     const traced = this.#tracer.recordStream(this.#step, source, { observe: this.#context.adapter.createObserver(), ...(bounds ? { bounds } : {}) });
-    const step = this.#step;
-    const settle = (): void => {
-      if (step.ended) endOwnedRun(this.#scope, step);
-    };
+    const settle = settleWhenEnded(this.#scope, this.#step);
     return {
       [Symbol.asyncIterator]: () => {
         const inner = traced[Symbol.asyncIterator]();
@@ -271,32 +277,20 @@ class TracedCall {
       ...(bounds ? { bounds } : {}),
     });
     const inner = traced[Symbol.asyncIterator]();
-    const settle = (): void => {
-      if (step.ended) endOwnedRun(this.#scope, step);
-    };
-    let pulling = 0;
+    const settle = settleWhenEnded(this.#scope, step);
+    const pulls = { inFlight: 0 };
     const iterator: AsyncIterator<unknown> = {
       next: () => {
-        pulling++;
+        pulls.inFlight++;
         return after(inner.next(), () => {
-          pulling--;
+          pulls.inFlight--;
           settle();
         });
       },
       return: (value?: unknown) => after(inner.return ? inner.return(value) : Promise.resolve({ done: true, value }), settle),
       throw: (error?: unknown) => after(inner.throw ? inner.throw(error) : Promise.reject(error), settle),
     };
-    // `stream.controller.abort()` ends the stream; finalize now, with what was received, even if
-    // the consumer never pulls again. A pull in flight settles by itself (the stream also aborts
-    // itself when it fails, and that error must win).
-    const signal = stream.controller.signal;
-    const onAbort = (): void => {
-      if (step.ended) return settle();
-      if (pulling > 0) return;
-      void iterator.return?.().catch((error: unknown) => this.#logger.debug('chatdebug: stream close after abort failed', { error: describeError(error) }));
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    closeOnAbort(stream.controller.signal, new WeakRef(iterator), pulls, step, settle, this.#logger);
     let handedOut = false;
     const factory = (): AsyncIterator<unknown> => {
       if (!handedOut) {
@@ -316,6 +310,43 @@ class TracedCall {
       return { controller: stream.controller, [Symbol.asyncIterator]: factory };
     }
   }
+}
+
+/**
+ * Ends the owned run once the step has ended. Made outside the stream builders on purpose: a
+ * closure made inside them would share their scope, and with it a strong path to the stream.
+ */
+function settleWhenEnded(scope: CallScope, step: StepSpan): () => void {
+  return () => {
+    if (step.ended) endOwnedRun(scope, step);
+  };
+}
+
+/**
+ * `stream.controller.abort()` ends the stream: finalize now, with what was received, even if the
+ * consumer never pulls again. A pull in flight settles by itself (the stream also aborts itself
+ * when it fails, and that error must win). Built apart from the stream, holding its iterator
+ * weakly: the request keeps the signal alive while the socket is open, and must not keep the
+ * stream alive through it (a dropped stream has to be collectable, see `droppedStreams`).
+ */
+function closeOnAbort(
+  signal: AbortSignal,
+  iterator: WeakRef<AsyncIterator<unknown>>,
+  pulls: { inFlight: number },
+  step: StepSpan,
+  settle: () => void,
+  logger: Logger,
+): void {
+  const onAbort = (): void => {
+    if (step.ended) return settle();
+    if (pulls.inFlight > 0) return;
+    void iterator
+      .deref()
+      ?.return?.()
+      .catch((error: unknown) => logger.debug('chatdebug: stream close after abort failed', { error: describeError(error) }));
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
 }
 
 async function after<T>(promise: Promise<T>, settle: () => void): Promise<T> {
