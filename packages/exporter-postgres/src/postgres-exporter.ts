@@ -27,7 +27,8 @@ export type PostgresExporterOptions = PostgresConnectionOptions;
  * The exporter port on PostgreSQL (a server through `pg`, or embedded PGlite through
  * {@link PGliteAdapter}), with the reference system's SQL semantics: COALESCE keep-existing
  * updates with the JSON-null clear sentinel (for the nullable JSON columns), write-once `finished_at` on runs, the guarded step
- * insert in one statement, the run-then-step heartbeat, the two-CTE stale sweep with its cascade,
+ * insert in one statement, the run-then-step heartbeat, the two-CTE stale sweep with its cascade
+ * (and the late steps it must wait for, in the same transaction),
  * bounded deletes and batched retention. Every statement is parameterized, and every timestamp
  * comes from the caller (the service's clock), never from the database's `NOW()`.
  *
@@ -159,14 +160,26 @@ export class PostgresExporter implements Exporter {
     await this.#connection.query('touchRun', this.#runs.touch, [touch.runId, touch.chatId, dateParam(touch.now)]);
   }
 
+  /**
+   * The stale sweep: one READ COMMITTED transaction of the two-CTE statement (stale runs, then
+   * their open steps and every stale step) and, when it finalized runs, a second statement that
+   * closes the steps of those runs its snapshot could not see (inserted by a guarded insert the
+   * sweep had to wait for). Both counts cover both statements.
+   */
   async finalizeStale(params: { now: Date; updatedBefore: Date }): Promise<FinalizeStaleResult> {
-    const result = await this.#connection.query('finalizeStale', this.#maintenance.finalizeStale, [
-      dateParam(params.now),
-      dateParam(params.updatedBefore),
-      [...TERMINAL_STATUSES],
-    ]);
-    const row = firstRow<{ runs_finalized: string | number; steps_finalized: string | number }>(result.rows, 'finalizeStale');
-    return { runsFinalized: Number(row.runs_finalized), stepsFinalized: Number(row.steps_finalized) };
+    const now = dateParam(params.now);
+    const terminal = [...TERMINAL_STATUSES];
+    return this.#connection.transaction('finalizeStale', async (run) => {
+      const result = await run(this.#maintenance.finalizeStale, [now, dateParam(params.updatedBefore), terminal]);
+      const row = firstRow<{ runs_finalized: string | number; run_ids: string; steps_finalized: string | number }>(result.rows, 'finalizeStale');
+      const runsFinalized = Number(row.runs_finalized);
+      let stepsFinalized = Number(row.steps_finalized);
+      if (runsFinalized > 0) {
+        const late = await run(this.#maintenance.finalizeStepsOfRuns, [now, row.run_ids, terminal]);
+        stepsFinalized += late.rowCount ?? 0;
+      }
+      return { runsFinalized, stepsFinalized };
+    });
   }
 
   async deleteByChatId(params: { chatId: string; startedBefore: Date }): Promise<number> {

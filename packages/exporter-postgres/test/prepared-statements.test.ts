@@ -70,6 +70,27 @@ describe.skipIf(!HAS_SERVER)('named prepared statements on a real server', () =>
     expect(await preparedNames()).toHaveLength(5);
   });
 
+  it('the stale sweep\'s transaction recovers the same way, and leaves no transaction open', async () => {
+    const exporter = new PostgresExporter({ pool, schema: schemas[0] });
+    const service = new DebugService({ exporter, logger: silentLogger });
+    const sweepOneStaleRun = async () => {
+      const run = await service.createRun({ chatId: newId(), kind: 'chat_turn', at: new Date(Date.now() - 3_600_000) });
+      await service.createStep({ runId: run.id, chatId: run.chatId, stepNumber: 1, operation: 'generate', at: new Date(Date.now() - 3_600_000) });
+      expect(await service.finalizeStale()).toEqual({ runsFinalized: 1, stepsFinalized: 1 });
+    };
+    await sweepOneStaleRun();
+    // The sweep meets its forgotten statement inside its transaction (after BEGIN): that
+    // connection is destroyed (ending the transaction) and the whole transaction re-run.
+    await pool.query('DISCARD ALL');
+    const [connectionBefore] = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
+    await expect(service.finalizeStale()).resolves.toEqual({ runsFinalized: 0, stepsFinalized: 0 });
+    const [connectionAfter] = (await pool.query<{ pid: number; in_transaction: boolean }>(
+      "SELECT pg_backend_pid() AS pid, now() <> statement_timestamp() AS in_transaction",
+    )).rows;
+    expect(connectionAfter?.pid).not.toBe(connectionBefore?.pid);
+    expect(connectionAfter?.in_transaction).toBe(false);
+  });
+
   it('runs unnamed statements with preparedStatements: false', async () => {
     await pool.query('DEALLOCATE ALL');
     await recordOneStep(new PostgresExporter({ pool, schema: schemas[0], preparedStatements: false }));

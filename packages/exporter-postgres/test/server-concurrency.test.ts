@@ -1,11 +1,20 @@
 import type { RunRecord } from '@chatdebug/sdk';
 import { DebugService, RunFinalizedError, newId } from '@chatdebug/sdk';
+import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PoolLike } from '../src/index.js';
+import { PostgresExporter } from '../src/index.js';
 import type { TestDatabase } from './support.js';
-import { HAS_SERVER, ManualClock, capturingLogger, openTestDatabase } from './support.js';
+import { HAS_SERVER, ManualClock, capturingLogger, eventually, openTestDatabase, serverPool } from './support.js';
 
 const MINUTE = 60_000;
 const T = Date.UTC(2026, 2, 1, 12);
+
+/** A pool look-alike whose every connection is `client` (a transaction left open stays open). */
+function onHeldClient(client: pg.PoolClient): PoolLike {
+  const held = { query: client.query.bind(client), release: () => undefined, on: () => held, removeListener: () => held } as unknown as Awaited<ReturnType<PoolLike['connect']>>;
+  return { query: (text, values) => client.query(text, values), connect: async () => held };
+}
 
 /** Runs `count` jobs with at most `lanes` in flight. */
 async function inLanes<R>(count: number, lanes: number, job: (index: number) => Promise<R>): Promise<R[]> {
@@ -78,6 +87,44 @@ describe.skipIf(!HAS_SERVER)('concurrency on a real PostgreSQL server', () => {
     // Both orders happened, so the race was real.
     expect(inserted).toBeGreaterThan(0);
     expect(rejected).toBeGreaterThan(0);
+  });
+
+  it('a step inserted with an old time while the sweep waits for its run is finalized by that sweep (F6)', async () => {
+    // A late createStep (its time is the span's start, before an outage longer than the
+    // threshold) holds its run's row lock, uncommitted, while a sweep runs. The sweep waits,
+    // re-reads the run (still stale: the step's time is old) and finalizes it; its step CTE's
+    // snapshot predates the insert, so only the sweep's second statement closes the step.
+    const run = await staleRun(T - 10 * MINUTE);
+    const side = serverPool({ max: 2 });
+    const holder = await side.connect();
+    try {
+      const holderPid = ((await holder.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+      await holder.query('BEGIN');
+      const late = new DebugService({
+        exporter: new PostgresExporter({ pool: onHeldClient(holder), schema: t.schema }),
+        clock,
+        logger: capturingLogger().logger,
+      });
+      const step = await late.createStep({ runId: run.id, chatId: run.chatId, stepNumber: 1, operation: 'stream', at: new Date(T - 9 * MINUTE) });
+      const sweep = service.finalizeStale();
+      // The sweep is blocked by the insert's transaction, on the run's row lock.
+      await eventually(async () => {
+        const waiting = await side.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))', [holderPid]);
+        return (waiting.rows[0] as { n: number }).n > 0;
+      });
+      await holder.query('COMMIT');
+      expect(await sweep).toEqual({ runsFinalized: 1, stepsFinalized: 1 });
+      expect((await t.exporter.listSteps(run.id)).map((s) => ({ id: s.id, status: s.status, finishedAt: s.finishedAt }))).toEqual([
+        { id: step.id, status: 'interrupted', finishedAt: new Date(T) },
+      ]);
+      expect((await t.exporter.getRun(run.id))?.finishedAt).toEqual(new Date(T));
+      // A second sweep changes nothing.
+      expect(await service.finalizeStale()).toEqual({ runsFinalized: 0, stepsFinalized: 0 });
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+      await side.end();
+    }
   });
 
   it('heartbeats racing stale sweeps never deadlock', async () => {

@@ -53,6 +53,21 @@ export interface PostgresConnectionOptions {
 }
 
 /**
+ * Runs one statement on the connection a {@link Connection.transaction} holds: parameterized
+ * (as a named prepared statement when those are on), or, without `values`, as plain text
+ * (`BEGIN`, `COMMIT`).
+ */
+export type StatementRunner = (text: string, values?: unknown[]) => Promise<QueryResultLike>;
+
+/** The state of a connection {@link Connection} holds for a piece of work. */
+interface HeldConnection {
+  /** Marks the connection to be destroyed on release rather than reused. */
+  discard(error: unknown): void;
+  /** True once the connection failed (or was discarded). */
+  readonly broken: boolean;
+}
+
+/**
  * One component's access to the database: the pool (given or lazily created), the resolved
  * table names, and failures wrapped as `ChatDebugError`s. Internal.
  */
@@ -123,31 +138,86 @@ export class Connection {
    * `error` listener of its own, so a backend dying meanwhile cannot crash the process.
    */
   async execute(text: string, values: unknown[]): Promise<QueryResultLike> {
-    const name = this.#statementName(text);
+    return this.#onFreshConnectionIfForgotten(() => this.#withClient((run) => run(text, values)));
+  }
+
+  /**
+   * Runs `work` in one READ COMMITTED transaction on one checked-out connection (each statement
+   * `work` runs through `run` takes a new snapshot, and sees what committed before it started);
+   * commits when `work` resolves, rolls back when it throws. Failures become `ChatDebugError`s
+   * with the driver's error as `cause`. The isolation level is explicit, so a pool whose
+   * `default_transaction_isolation` is stricter does not change what the statements see.
+   */
+  async transaction<T>(operation: string, work: (run: StatementRunner) => Promise<T>): Promise<T> {
     try {
-      return await this.#executeOnce(name, text, values);
+      return await this.#onFreshConnectionIfForgotten(() =>
+        this.#withClient(async (run, held) => {
+          await run('BEGIN ISOLATION LEVEL READ COMMITTED');
+          let result: T;
+          try {
+            result = await work(run);
+          } catch (error) {
+            // A failed connection is destroyed, which ends its transaction; one whose ROLLBACK
+            // fails may still be inside it, so it is destroyed too.
+            if (!held.broken) await run('ROLLBACK').catch(held.discard);
+            throw error;
+          }
+          await run('COMMIT');
+          return result;
+        }),
+      );
     } catch (error) {
-      if (name === undefined || !isMissingPreparedStatement(error)) throw error;
-      // That connection was destroyed; the statement is prepared afresh on another one.
-      return await this.#executeOnce(name, text, values);
+      throw this.wrap(operation, error);
     }
   }
 
-  async #executeOnce(name: string | undefined, text: string, values: unknown[]): Promise<QueryResultLike> {
+  /**
+   * Runs `attempt`, and once more (on another connection) when the server had forgotten a
+   * prepared statement: the connection that failed was destroyed, so the retry prepares afresh.
+   */
+  async #onFreshConnectionIfForgotten<T>(attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (this.#statementNames === undefined || !isMissingPreparedStatement(error)) throw error;
+      return await attempt();
+    }
+  }
+
+  /**
+   * Checks a connection out for `work`, with an `error` listener attached while it is held, and
+   * releases it afterwards: back to the pool, or destroyed after a connection-level failure (or
+   * when `work` calls `held.discard`). Statements with parameters run as named prepared
+   * statements when those are on.
+   */
+  async #withClient<T>(work: (run: StatementRunner, held: HeldConnection) => Promise<T>): Promise<T> {
     const pool = await this.pool();
     const client = await pool.connect();
     let broken: Error | undefined;
-    const onError = (error: Error): void => {
-      broken ??= error;
+    const discard = (error: unknown): void => {
+      broken ??= error instanceof Error ? error : new Error(String(error));
     };
-    client.on('error', onError);
+    const held: HeldConnection = {
+      discard,
+      get broken() {
+        return broken !== undefined;
+      },
+    };
+    client.on('error', discard);
+    const run: StatementRunner = async (text, values) => {
+      const name = values === undefined ? undefined : this.#statementName(text);
+      try {
+        if (values === undefined) return await client.query(text);
+        return await (name === undefined ? client.query(text, values) : client.query({ name, text, values }));
+      } catch (error) {
+        if (!keepsConnection(error)) discard(error);
+        throw error;
+      }
+    };
     try {
-      return await (name === undefined ? client.query(text, values) : client.query({ name, text, values }));
-    } catch (error) {
-      if (!keepsConnection(error)) broken ??= error instanceof Error ? error : new Error(String(error));
-      throw error;
+      return await work(run, held);
     } finally {
-      client.removeListener('error', onError);
+      client.removeListener('error', discard);
       client.release(broken);
     }
   }

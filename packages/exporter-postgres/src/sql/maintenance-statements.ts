@@ -4,12 +4,13 @@ import type { TableNames } from '../db/identifiers.js';
 export function maintenanceStatements({ runs, steps }: TableNames) {
   return {
     /**
-     * The stale sweep, one statement with two data-modifying CTEs. $1 now, $2 cutoff, $3 the
+     * The stale sweep's first statement, with two data-modifying CTEs. $1 now, $2 cutoff, $3 the
      * terminal statuses. Steps are finalized when stale themselves or when their run is finalized
      * by this statement: sibling CTEs share one snapshot and cannot see each other's writes, so
      * without the `run_id` clause a recently touched step of a just-finalized run would stay open.
      * `finalized_steps` joins the one-row aggregate of `finalized_runs`, so every run row is locked
-     * before any step row: the heartbeat's order, hence no deadlock with it.
+     * before any step row: the heartbeat's order, hence no deadlock with it. Returns the ids of
+     * the runs it finalized (as array text) for {@link finalizeStepsOfRuns}.
      */
     finalizeStale: `WITH finalized_runs AS (
         UPDATE ${runs} SET status = 'interrupted', finished_at = $1::timestamptz,
@@ -28,7 +29,22 @@ export function maintenanceStatements({ runs, steps }: TableNames) {
           AND step.finished_at IS NULL AND step.status <> ALL ($3::text[])
         RETURNING step.id
       )
-      SELECT (SELECT n FROM run_ids) AS runs_finalized, (SELECT count(*) FROM finalized_steps) AS steps_finalized`,
+      SELECT n AS runs_finalized, ids::text AS run_ids, (SELECT count(*) FROM finalized_steps) AS steps_finalized
+      FROM run_ids`,
+
+    /**
+     * The stale sweep's second statement, in the same READ COMMITTED transaction, run when the
+     * first finalized runs ($2, their ids): their steps still open. The first statement can miss
+     * one: a guarded insert of a step with an old time (a late delivery after an outage) holds
+     * its run's row lock, uncommitted; the sweep waits for it, re-reads the committed run (still
+     * stale) and finalizes it, but its step CTE works from the snapshot taken before the insert
+     * committed and never sees the step. This statement's new snapshot does. No later step can
+     * land in these runs: the guard waits for the sweep's row locks, then finds them finalized.
+     * $1 now, $3 the terminal statuses.
+     */
+    finalizeStepsOfRuns: `UPDATE ${steps} SET status = 'interrupted', finished_at = $1::timestamptz,
+        updated_at = GREATEST(updated_at, $1::timestamptz)
+      WHERE run_id = ANY ($2::uuid[]) AND finished_at IS NULL AND status <> ALL ($3::text[])`,
 
     /** $1 chat, $2 started-before bound; steps go by cascade. */
     deleteByChat: `DELETE FROM ${runs} WHERE chat_id = $1::uuid AND started_at < $2::timestamptz`,
