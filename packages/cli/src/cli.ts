@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CliIo } from './cli-io.js';
+import { CliError } from './cli-error.js';
 import { toCliError } from './to-cli-error.js';
 import type { CliRuntime, RunCliOptions } from './command-context.js';
 import { demoCommand } from './commands/demo.js';
@@ -26,10 +27,14 @@ import { EXIT_CODES } from './exit-codes.js';
  */
 export async function runCli(argv: readonly string[], io: CliIo, options: RunCliOptions = {}): Promise<ExitCode> {
   const args = [...argv];
+  // Read before parsing: the parser's own errors (a missing argument, an unknown option) must
+  // honour --json too, and they happen before any command sees its flags.
+  const flags = { json: args.includes('--json'), verbose: args.includes('--verbose') };
   const runtime: CliRuntime = {
     io,
     options,
     secrets: secretsOf([io.env.DATABASE_URL, ...databaseUrlArguments(args)]),
+    jsonErrors: flags.json,
     exitCode: EXIT_CODES.ok,
   };
   const program = buildProgram(runtime);
@@ -37,7 +42,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
     await program.parseAsync(args, { from: 'user' });
     return runtime.exitCode;
   } catch (error) {
-    return reportError(error, runtime, { json: args.includes('--json'), verbose: args.includes('--verbose') });
+    return reportError(error, runtime, flags);
   }
 }
 
@@ -58,33 +63,39 @@ embedded PGlite directory; without either, the demo's .chatdebug/demo when it ex
 Exit codes: 0 ok, 1 unexpected error, 2 bad usage or input, 3 not found, 4 database unreachable,
 5 database not migrated, 130 interrupted.`,
     );
-  program.configureOutput({
-    writeOut: (text) => void io.stdout.write(text),
-    writeErr: (text) => void io.stderr.write(text),
-  });
+  const output = {
+    writeOut: (text: string) => void io.stdout.write(text),
+    writeErr: (text: string) => void io.stderr.write(text),
+    // With --json the parser's error is printed by reportError, as a JSON object like every other error.
+    outputError: (text: string, write: (text: string) => void) => {
+      if (!runtime.jsonErrors) write(text);
+    },
+  };
+  program.configureOutput(output);
   program.exitOverride();
   for (const make of [demoCommand, migrateCommand, runsCommand, showCommand, tailCommand, sweepCommand, purgeCommand, exportCommand]) {
     const command = make(runtime);
     command.exitOverride();
-    command.configureOutput({
-      writeOut: (text) => void io.stdout.write(text),
-      writeErr: (text) => void io.stderr.write(text),
-    });
+    command.configureOutput(output);
     program.addCommand(command);
   }
   return program;
 }
 
 function reportError(error: unknown, runtime: CliRuntime, flags: { json: boolean; verbose: boolean }): ExitCode {
+  const { io, secrets } = runtime;
+  const printJson = (cliError: CliError) =>
+    io.stderr.write(`${scrub(JSON.stringify({ error: { code: cliError.code, message: cliError.message, exit_code: cliError.exitCode } }), secrets)}\n`);
   if (error instanceof CommanderError) {
-    // Commander printed its own message (or the help) already.
+    // --help and --version end here with exit code 0. Otherwise commander printed its message (or
+    // the help, for a missing command) already, unless --json held it back for this.
     if (error.exitCode === 0) return EXIT_CODES.ok;
+    if (flags.json && error.code !== 'commander.help') printJson(new CliError('usage', parserMessage(error.message), { cause: error }));
     return EXIT_CODES.usage;
   }
   const cliError = toCliError(error);
-  const { io, secrets } = runtime;
   if (flags.json) {
-    io.stderr.write(`${scrub(JSON.stringify({ error: { code: cliError.code, message: cliError.message, exit_code: cliError.exitCode } }), secrets)}\n`);
+    printJson(cliError);
   } else {
     const hint = cliError.code === 'unexpected' && !flags.verbose ? ' (run with --verbose for details)' : '';
     io.stderr.write(`${scrub(`chatdebug: ${cliError.message}${hint}`, secrets)}\n`);
@@ -96,6 +107,16 @@ function reportError(error: unknown, runtime: CliRuntime, flags: { json: boolean
     if (cause instanceof Error && cause.stack) io.stderr.write(`${scrub(`caused by: ${cause.stack}`, secrets)}\n`);
   }
   return cliError.exitCode;
+}
+
+/** Commander's message without its `error: ` prefix, on one line (`… (Did you mean --limit?)`). */
+function parserMessage(message: string): string {
+  return message
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ');
 }
 
 function databaseUrlArguments(args: readonly string[]): string[] {

@@ -26,6 +26,8 @@ export interface CliRuntime {
   readonly options: RunCliOptions;
   /** Strings never printed (connection strings, passwords). */
   readonly secrets: readonly string[];
+  /** `--json` is among the arguments: errors, the parser's included, are printed as JSON. */
+  readonly jsonErrors: boolean;
   exitCode: ExitCode;
 }
 

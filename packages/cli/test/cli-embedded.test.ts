@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbedded } from '@chatdebug/exporter-postgres';
-import { DebugService, silentLogger } from '@chatdebug/sdk';
+import { DebugService, newId, silentLogger } from '@chatdebug/sdk';
 import type { ExportDocument, RunJson } from '../src/index.js';
 import type { SeededChat } from './support.js';
 import { assertBuilt, runCliBinary, seedChat, startCli } from './support.js';
@@ -60,6 +60,14 @@ describe('chatdebug on an embedded data directory', () => {
     expect(text.stdout).not.toContain('THE END'); // the long output is cut...
   });
 
+  it('show and export: an unknown run → 3, one line on stderr', async () => {
+    const missing = newId();
+    const show = await runCliBinary(['show', missing, ...db()]);
+    const exported = await runCliBinary(['export', missing, ...db()]);
+    expect([show.code, show.stdout, show.stderr]).toEqual([3, '', `chatdebug: run ${missing} not found\n`]);
+    expect([exported.code, exported.stdout, exported.stderr]).toEqual([3, '', `chatdebug: no run with id ${missing}, and no chat with runs under that id\n`]);
+  });
+
   it('export: a run (scope run) to --out', async () => {
     const out = join(root, 'exports', 'run.json');
     const single = await runCliBinary(['export', seeded.completedRunId, ...db(), '--out', out]);
@@ -76,11 +84,28 @@ describe('chatdebug on an embedded data directory', () => {
     expect(first.stdout.trim()).toBe('finalized 1 run and 1 step untouched for 5m or more');
   });
 
-  it('purge --json: deletes the run older than the cutoff', async () => {
-    const purge = await runCliBinary(['purge', '--older-than', '30d', '--batch-size', '1', ...db(), '--json']);
+  it('sweep --every: one line per sweep until Ctrl-C, then exit 0', async () => {
+    const sweep = startCli(['sweep', ...db(), '--every', '200ms']);
+    await sweep.waitFor('stdout', /^(?:\S+ {2}finalized 0 runs and 0 steps untouched for 5m or more\n){2}/);
+    sweep.child.kill('SIGINT');
+    const result = await sweep.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n').filter((line) => line !== '').every((line) => !Number.isNaN(Date.parse(line.split('  ')[0] ?? '')))).toBe(true);
+  });
+
+  it('purge --dry-run --json: counts, deletes nothing, no progress line', async () => {
+    const dry = await runCliBinary(['purge', '--older-than', '30d', '--dry-run', ...db(), '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ deleted: 1, dry_run: true, older_than_ms: 30 * 86_400_000 });
+    expect(dry.stderr).toBe('');
+  });
+
+  it('purge: deletes the run older than the cutoff, with a progress line per batch', async () => {
+    const purge = await runCliBinary(['purge', '--older-than', '30d', '--batch-size', '1', ...db()]);
     expect(purge.code, purge.stderr).toBe(0);
-    expect(JSON.parse(purge.stdout)).toMatchObject({ deleted: 1, dry_run: false, batch_size: 1, older_than_ms: 30 * 86_400_000 });
-    expect(purge.stderr).toBe('');
+    expect(purge.stdout).toMatch(/^deleted 1 run not updated for 30d \(before \d{4}-/);
+    expect(purge.stderr).toBe('purging: 1 / 1 runs deleted\npurging: 1 / 1 runs deleted\n');
   });
 
   it('tail: listens until Ctrl-C (exit 0) and holds the directory lock meanwhile', async () => {

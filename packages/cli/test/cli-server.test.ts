@@ -104,6 +104,20 @@ describe.skipIf(!HAS_SERVER)('chatdebug on a PostgreSQL server', () => {
     expect((await service.listRuns(demo.chat_id)).length).toBe(7);
   });
 
+  it('demo as `pnpm demo` runs it (the sources): the hints say pnpm chatdebug, the same DATABASE_URL, the schema, and tail', async () => {
+    const result = await runCliBinary(['demo', '--no-color'], { entry: 'source', env: { DATABASE_URL, CHATDEBUG_SCHEMA: schema } });
+    expect(result.code, result.stderr).toBe(0);
+    const chatId = /^chat ([0-9a-f-]{36}) /m.exec(result.stdout)?.[1] ?? '';
+    const hints = result.stdout.slice(result.stdout.indexOf('Look closer'));
+    expect(hints).toMatch(/^Look closer \(with the same DATABASE_URL exported: PostgreSQL at [^)]+\):\n/);
+    expect(hints).toContain(`  pnpm chatdebug runs ${chatId} --schema ${schema}\n`);
+    expect(hints).toContain(`  pnpm chatdebug tail ${chatId} --schema ${schema}   # follow it live, from another terminal\n`);
+    expect(hints).not.toContain(DATABASE_URL);
+    // The printed command, run as told (DATABASE_URL set, no CHATDEBUG_SCHEMA), finds the chat.
+    const runs = await runCliBinary(['runs', chatId, '--schema', schema, '--json'], { env: { DATABASE_URL } });
+    expect((JSON.parse(runs.stdout) as { run_count: number }).run_count).toBe(7);
+  });
+
   it('a schema without the tables → exit 5 with a hint to migrate', async () => {
     const result = await runCliBinary(['runs', seeded.chatId, '--database-url', DATABASE_URL, '--schema', randomSchema('cdnone')]);
     expect(result.code).toBe(5);

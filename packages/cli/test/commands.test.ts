@@ -45,7 +45,8 @@ describe('runs', () => {
     const rows = lines.slice(1).map((line) => line.split(/\s{2,}/));
     expect(rows.map((row) => row[1])).toEqual([seeded.errorRunId, seeded.completedRunId, seeded.staleRunId, seeded.oldRunId]);
     expect(rows[1]).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/), seeded.completedRunId, 'chat_turn', 'completed', 'gpt-test', '12.0s', '2', '80→30 tok', 'What is the weather in Paris?']);
-    expect(rows[2]?.slice(2, 6)).toEqual(['chat_turn', 'in_progress', 'gpt-test', 'open']);
+    // An open run has no step count in its summary yet: its steps are counted.
+    expect(rows[2]?.slice(2, 7)).toEqual(['chat_turn', 'in_progress', 'gpt-test', 'open', '1']);
     expect(stdout).not.toContain('\u001b[');
   });
 
@@ -102,11 +103,20 @@ describe('show', () => {
     expect(stdout).toContain('"authorization": "[REDACTED]"');
   });
 
-  it('an error step shows its error', async () => {
+  it('an error step shows its error; its last attempt is not labelled a retry (none followed)', async () => {
     const { stdout } = await cli(['show', seeded.errorRunId]);
     expect(stdout).toContain('title_generation  error');
     expect(stdout).toContain('has error  yes');
     expect(stdout).toContain('500 InternalServerError: The server had an error');
+    expect(stdout).toMatch(/\n {4}#1 {2}failed {2}POST \/v1\/chat\/completions {2}→ 500 {2}100ms\n/);
+    expect(stdout).not.toContain('retry');
+    const json = JSON.parse((await cli(['show', seeded.errorRunId, '--json'])).stdout) as RunWithStepsJson;
+    expect(json.steps[0]?.attempts).toMatchObject([{ retry_classification: 'server_error', retry_delay_ms: 10 }]); // kept in the data
+  });
+
+  it('a step without attempts says 0 attempts', async () => {
+    const { stdout } = await cli(['show', seeded.staleRunId]);
+    expect(stdout).toContain('Step 1  stream  in_progress  open  0 attempts\n');
   });
 
   it('--json prints the whole run with its steps, never cut', async () => {
@@ -172,6 +182,9 @@ describe('sweep', () => {
     const second = await cli(['sweep', '--stale-after', '90s', '--json']);
     expect(JSON.parse(second.stdout)).toMatchObject({ runs_finalized: 0, steps_finalized: 0, stale_after_ms: 90_000 });
     expect((await service.getRun(seeded.staleRunId))?.run.status).toBe('interrupted');
+    // The sweep writes no step count into the summary; `runs` counts the steps, as the demo tree does.
+    const listed = (await cli(['runs', seeded.chatId])).stdout.split('\n').find((line) => line.includes(seeded.staleRunId));
+    expect(listed?.split(/\s{2,}/).slice(2, 7)).toEqual(['chat_turn', 'interrupted', 'gpt-test', '1h 00m', '1']);
   });
 
   it('--every keeps sweeping until aborted, then exits 0', async () => {

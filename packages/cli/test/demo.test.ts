@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,7 @@ describe('runDemo', () => {
     const tree = renderRunTree(demo.runs, createStyle(false));
     const lines = tree.split('\n');
     expect(lines[0]).toMatch(/^├─ chat_turn +interrupted +gpt-4o-mini +12m \d\ds +1 step +"Where should I stay in Paris\?"$/);
+    expect(lines[2]).toMatch(/^│ {2}└─ #1 {2}stream {2}interrupted {2}12m \d\ds {4}0 attempts$/); // the crashed worker's request was never recorded
     expect(tree).toMatch(/├─ title_generation +completed +gpt-4\.1-nano +\S+ +\d+→\d+ tok +1 step/);
     expect(tree).toMatch(/│ {2}├─ #1 {2}generate {2}completed {2}\S+ +\d+→\d+ tok +1 attempt +→ get_weather\(\{"city":"Paris"\}\)/);
     expect(tree).toMatch(/└─ #1 {2}generate {2}completed {2}\S+ +\d+→\d+ tok +2 attempts +Three good picks/);
@@ -145,6 +146,29 @@ describe('chatdebug demo', () => {
     expect(parsed.runs.map((run) => run.status)).toEqual(['interrupted', 'completed', 'completed', 'completed', 'completed', 'error', 'interrupted']);
     expect(parsed.runs.some((run) => run.steps.some((step) => step.attempts.length === 2 && step.status === 'completed'))).toBe(true);
     expect(parsed.sweep.runs_finalized).toBe(1);
+  });
+
+  it('the built binary: demo --fresh on a data directory replaces it; the hints name it and skip tail', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'chatdebug-fresh-'));
+    const dataDir = join(root, 'my db');
+    try {
+      // What --fresh recognizes as an embedded database; the marker shows it was deleted.
+      await mkdir(dataDir);
+      await writeFile(join(dataDir, 'PG_VERSION'), '17\n');
+      await writeFile(join(dataDir, 'left-from-before'), '');
+      const result = await runCliBinary(['demo', '--fresh', '--data-dir', dataDir], { cwd: root });
+      expect(result.code, result.stderr).toBe(0);
+      const entries = await readdir(dataDir);
+      expect(entries).toContain('PG_VERSION');
+      expect(entries).not.toContain('left-from-before');
+      const chatId = /^chat ([0-9a-f-]{36}) {2}7 runs, 8 steps/m.exec(result.stdout)?.[1];
+      // The installed binary is `chatdebug`; a path with a space is quoted for the shell.
+      const hints = result.stdout.slice(result.stdout.indexOf('Look closer:'));
+      expect(hints).toMatch(new RegExp(`^Look closer:\n {2}chatdebug runs ${chatId} --data-dir '${dataDir}'\n {2}chatdebug show [0-9a-f-]{36} --data-dir '${dataDir}' .*\n {2}chatdebug export ${chatId} --out chat\\.json --data-dir '${dataDir}'\n$`));
+      expect(hints).not.toContain('tail');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('--fresh refuses to delete a directory that is not an embedded database', async () => {

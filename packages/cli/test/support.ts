@@ -47,14 +47,26 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Spawns the built binary and collects its output. */
-export function startCli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: cliEnv(options.env), cwd: options.cwd ?? PACKAGE_DIR, stdio: 'pipe' });
+/** How the root `pnpm demo` and `pnpm chatdebug` scripts start the CLI: its sources, through tsx. */
+const SOURCE_ENTRY = ['--conditions=@chatdebug/source', '--import', 'tsx', fileURLToPath(new URL('../src/bin.ts', import.meta.url))];
+
+/** Options of {@link startCli}. */
+export interface StartCliOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  /** `dist`: the built binary (an installed package); `source`: src/bin.ts as the root scripts run it. @defaultValue 'dist' */
+  entry?: 'dist' | 'source';
+}
+
+/** Spawns the CLI (by default the built binary) and collects its output. */
+export function startCli(args: readonly string[], options: StartCliOptions = {}): CliProcess {
+  const entry = options.entry === 'source' ? SOURCE_ENTRY : [CLI_BIN];
+  const child = spawn(process.execPath, [...entry, ...args], { env: cliEnv(options.env), cwd: options.cwd ?? PACKAGE_DIR, stdio: 'pipe' });
   return new CliProcess(child);
 }
 
-/** Runs the built binary to completion. */
-export function runCliBinary(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+/** Runs the CLI (by default the built binary) to completion. */
+export function runCliBinary(args: readonly string[], options: StartCliOptions = {}): Promise<CliResult> {
   return startCli(args, options).done;
 }
 
@@ -110,8 +122,9 @@ export interface SeededChat {
 
 /**
  * Writes a chat with four runs through the service: a completed one (two steps, a rate-limited
- * retry, usage), a failed one, one left open an hour ago (stale), and one that finished forty
- * days ago (for the purge).
+ * retry, usage), a failed one (its one attempt classified retryable, never retried), one left open
+ * an hour ago (stale, its step without attempts), and one that finished forty days ago (for the
+ * purge).
  */
 export async function seedChat(service: DebugService, now: number = Date.now()): Promise<SeededChat> {
   const chatId = newId();
@@ -163,7 +176,8 @@ export async function seedChat(service: DebugService, now: number = Date.now()):
     chatId,
     status: 'error',
     error: { message: 'The server had an error', type: 'InternalServerError', provider_status: 500, is_retryable: true },
-    attempts: [attempt(1, 'failed', 500)],
+    // Classified as retryable by the recorder, but the client gave up: no retry followed.
+    attempts: [attempt(1, 'failed', 500, { retry_classification: 'server_error', retry_delay_ms: 10 })],
     at: at(1.9),
   });
   await service.finalizeRun({ runId: failed.id, chatId, status: 'error', at: at(1.9) });

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import type { RunWithSteps } from '@chatdebug/sdk';
 import { ChatDebugError, InvalidArgumentError, NotFoundError } from '@chatdebug/sdk';
 import { CliError, EXIT_CODES, formatDuration, parseDuration } from '../src/index.js';
+import type { DatabaseTarget } from '../src/database/database-target.js';
 import { describeTarget, resolveTarget, scrub, secretsOf } from '../src/database/database-target.js';
 import { describeFailure } from '../src/database/failures.js';
+import { lookCloserLines } from '../src/demo/look-closer.js';
 import { formatDurationFlag } from '../src/duration.js';
 import { errorText, outputText } from '../src/render/format.js';
-import { colorsWanted } from '../src/render/style.js';
+import { colorsWanted, createStyle } from '../src/render/style.js';
+import { shellCommand } from '../src/shell-command.js';
 import { toCliError } from '../src/to-cli-error.js';
 
 describe('durations', () => {
@@ -107,5 +111,50 @@ describe('rendering helpers', () => {
     expect(errorText(null)).toBeUndefined();
     expect(outputText({ content: [{ type: 'text', text: 'Checking.' }, { type: 'tool-call', tool_name: 'get_weather', arguments: '{}' }], finish_reason: 'tool-calls' })).toBe('Checking. → get_weather({})');
     expect(outputText({ content: [] })).toBeUndefined();
+  });
+});
+
+describe("the demo's closing hints", () => {
+  const CHAT = '01a22064-3344-70f8-ac10-6fadaa3d96d0';
+  const RUN = '01a22064-3785-709c-b4d2-d495498ba3bc';
+  // Only what lookCloserLines reads: the rate-limited run, with two attempts in a completed step.
+  const runs = [{ run: { id: RUN }, steps: [{ status: 'completed', attempts: [{}, {}] }] }] as unknown as RunWithSteps[];
+  const hints = (target: DatabaseTarget, options: { command?: string; urlFromFlag?: boolean } = {}) =>
+    lookCloserLines({ chatId: CHAT, runs, target, urlFromFlag: options.urlFromFlag ?? false, cwd: '/work', command: options.command ?? 'chatdebug', style: createStyle(false) });
+
+  it('name the CLI as a clone runs it (pnpm chatdebug, from the sources) or as an installed package does', () => {
+    expect(shellCommand('file:///repo/packages/cli/src/shell-command.ts')).toBe('pnpm chatdebug');
+    expect(shellCommand('file:///app/node_modules/@chatdebug/cli/dist/shell-command.js')).toBe('chatdebug');
+    expect(shellCommand()).toBe('pnpm chatdebug'); // these tests load the sources, as `pnpm demo` does
+    expect(hints({ kind: 'embedded', dataDir: '/work/.chatdebug/demo', schema: 'public' }, { command: 'pnpm chatdebug' })[2]).toBe(`  pnpm chatdebug runs ${CHAT}`);
+  });
+
+  it('embedded: the data directory unless it is the default, the schema unless public; no tail', () => {
+    expect(hints({ kind: 'embedded', dataDir: '/work/.chatdebug/demo', schema: 'public' })).toEqual([
+      '',
+      'Look closer:',
+      `  chatdebug runs ${CHAT}`,
+      `  chatdebug show ${RUN}   # the rate-limited turn: two attempts in one step`,
+      `  chatdebug export ${CHAT} --out chat.json`,
+    ]);
+    expect(hints({ kind: 'embedded', dataDir: "/tmp/it's mine", schema: 'demo' })[2]).toBe(`  chatdebug runs ${CHAT} --data-dir '/tmp/it'\\''s mine' --schema demo`);
+    expect(hints({ kind: 'embedded', dataDir: undefined, schema: 'public' })).toEqual([]); // in memory: gone already
+  });
+
+  it('a server: says the commands need the same URL (never printing it), adds tail', () => {
+    const url = 'postgres://app:s3cret@db.internal:6543/chat';
+    const fromEnv = hints({ kind: 'server', connectionString: url, schema: 'public' });
+    expect(fromEnv).toEqual([
+      '',
+      'Look closer (with the same DATABASE_URL exported: PostgreSQL at db.internal:6543/chat):',
+      `  chatdebug runs ${CHAT}`,
+      `  chatdebug show ${RUN}   # the rate-limited turn: two attempts in one step`,
+      `  chatdebug export ${CHAT} --out chat.json`,
+      `  chatdebug tail ${CHAT}   # follow it live, from another terminal`,
+    ]);
+    const fromFlag = hints({ kind: 'server', connectionString: url, schema: 'chatdebug' }, { urlFromFlag: true });
+    expect(fromFlag[1]).toBe('Look closer (add the same --database-url: PostgreSQL at db.internal:6543/chat):');
+    expect(fromFlag[5]).toBe(`  chatdebug tail ${CHAT} --schema chatdebug   # follow it live, from another terminal`);
+    expect([...fromEnv, ...fromFlag].join('\n')).not.toContain('s3cret');
   });
 });

@@ -68,11 +68,25 @@ describe.concurrent('bad usage and bad input → exit 2, one clear line, no stac
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stderr)).toEqual({ error: { code: 'usage', message: expect.stringContaining('runId: expected a UUID') as string, exit_code: 2 } });
   });
+
+  const parserCases: [string, string[], string][] = [
+    ['a missing argument', ['runs', '--json'], "missing required argument 'chatId'"],
+    ['a missing required option', ['purge', '--json'], "required option '--older-than <duration>' not specified"],
+    ['an unknown option, with the suggestion on the same line', ['runs', CHAT, '--limt', '3', '--json'], "unknown option '--limt' (Did you mean --limit?)"],
+    ['an unknown command', ['list', '--json'], "unknown command 'list'"],
+  ];
+  it.each(parserCases)('--json, the parser\'s errors too: %s', async (_name, args, message) => {
+    const result = await runCliBinary(args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^[^\n]+\n$/);
+    expect(JSON.parse(result.stderr)).toEqual({ error: { code: 'usage', message, exit_code: 2 } });
+  });
 });
 
 describe.concurrent('an unreachable database → exit 4, without the password or a stack', () => {
-  it.each(['runs', 'show', 'export', 'tail', 'sweep', 'migrate'])('%s', async (command) => {
-    const args = command === 'sweep' || command === 'migrate' ? [command] : [command, CHAT];
+  it.each(['runs', 'show', 'export', 'tail', 'sweep', 'migrate', 'demo'])('%s', async (command) => {
+    const args = ['sweep', 'migrate', 'demo'].includes(command) ? [command] : [command, CHAT];
     const result = await runCliBinary([...args, '--database-url', UNREACHABLE]);
     expect(result.code).toBe(4);
     expect(result.stderr).toBe('chatdebug: cannot reach PostgreSQL at 127.0.0.1:1/x: connect ECONNREFUSED 127.0.0.1:1\n');

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import type { CliRuntime, CommandContext, CommonFlags } from '../command-context.js';
 import { defineCommand } from '../command-context.js';
@@ -8,10 +7,12 @@ import { CliError } from '../cli-error.js';
 import type { DatabaseTarget } from '../database/database-target.js';
 import { DEMO_DATA_DIR, describeTarget } from '../database/database-target.js';
 import { lockDataDir } from '../database/data-dir-lock.js';
+import { lookCloserLines } from '../demo/look-closer.js';
 import type { DemoResult } from '../demo/run-demo.js';
 import { formatDuration } from '../duration.js';
 import { runWithStepsJson } from '../render/json-shapes.js';
 import { renderRunTree } from '../render/run-tree.js';
+import { shellCommand } from '../shell-command.js';
 
 interface DemoFlags extends CommonFlags {
   fresh?: boolean;
@@ -66,7 +67,7 @@ export function demoCommand(runtime: CliRuntime): Command {
       });
       return;
     }
-    printResult(context, result, target, runtime.options.database !== undefined);
+    printResult(context, result, target, { borrowed: runtime.options.database !== undefined, urlFromFlag: flags.databaseUrl !== undefined });
   });
 }
 
@@ -94,7 +95,7 @@ async function removeDataDir(dataDir: string): Promise<void> {
   }
 }
 
-function printResult(context: CommandContext, result: DemoResult, target: DatabaseTarget, borrowed: boolean): void {
+function printResult(context: CommandContext, result: DemoResult, target: DatabaseTarget, { borrowed, urlFromFlag }: { borrowed: boolean; urlFromFlag: boolean }): void {
   const { style } = context;
   const stepCount = result.runs.reduce((sum, { steps }) => sum + steps.length, 0);
   context.print('');
@@ -104,13 +105,6 @@ function printResult(context: CommandContext, result: DemoResult, target: Databa
   const { runsFinalized, stepsFinalized } = result.sweep;
   context.print(`stale sweep: finalized ${runsFinalized} run${runsFinalized === 1 ? '' : 's'} and ${stepsFinalized} step${stepsFinalized === 1 ? '' : 's'} left open by a crashed worker`);
   context.print(`recorded in ${formatDuration(result.elapsedMillis)}`);
-  if (borrowed || (target.kind === 'embedded' && target.dataDir === undefined)) return;
-  const flag = target.kind === 'embedded' && target.dataDir !== join(context.io.cwd, DEMO_DATA_DIR) ? ` --data-dir ${target.dataDir}` : '';
-  const retried = result.runs.find(({ steps }) => steps.some((step) => step.attempts.length > 1 && step.status === 'completed'));
-  context.print('');
-  context.print('Look closer:');
-  context.print(`  chatdebug runs ${result.chatId}${flag}`);
-  if (retried) context.print(`  chatdebug show ${retried.run.id}${flag}   ${style('dim', '# the rate-limited turn: two attempts in one step')}`);
-  context.print(`  chatdebug export ${result.chatId}${flag} --out chat.json`);
-  context.print(`  chatdebug tail ${result.chatId}${flag}   ${style('dim', '# follow it live (on a server, from another terminal)')}`);
+  if (borrowed) return;
+  for (const line of lookCloserLines({ chatId: result.chatId, runs: result.runs, target, urlFromFlag, cwd: context.io.cwd, command: shellCommand(), style })) context.print(line);
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import type { StepRecord } from '@chatdebug/sdk';
 import type { CliRuntime, CommonFlags } from '../command-context.js';
 import { defineCommand, positiveInteger, requireUuidArgument } from '../command-context.js';
 import { formatElapsed, formatTokens, oneLine, runLabel, runStepCount, runTokens } from '../render/format.js';
@@ -31,6 +32,13 @@ export function runsCommand(runtime: CliRuntime): Command {
         context.print(`no runs for chat ${chatId}`);
         return;
       }
+      // A finished run carries its step count and token totals in its summary. An open run has
+      // none yet, and neither has one the stale sweep finalized: count those runs' steps, as the
+      // demo tree and \`show\` do, rather than print "-" for a run they show with steps.
+      const stepsOf = new Map<string, StepRecord[]>();
+      for (const run of runs) {
+        if (runStepCount(run) === undefined) stepsOf.set(run.id, await session.service.listSteps(run.id));
+      }
       const { style } = context;
       const header = ['STARTED', 'RUN', 'KIND', 'STATUS', 'MODEL', 'DURATION', 'STEPS', 'TOKENS', 'LABEL'];
       const rows = runs.map((run) => [
@@ -40,8 +48,8 @@ export function runsCommand(runtime: CliRuntime): Command {
         style.status(run.status),
         run.model ?? '-',
         formatElapsed(run),
-        String(runStepCount(run) ?? '-'),
-        formatTokens(runTokens(run)),
+        String(runStepCount(run, stepsOf.get(run.id)) ?? '-'),
+        formatTokens(runTokens(run, stepsOf.get(run.id))),
         oneLine(runLabel(run), 48),
       ]);
       const widths = columnWidths([header, ...rows]);

@@ -147,9 +147,12 @@ export function stepPreview(step: StepRecord, width: number = PREVIEW_WIDTH): { 
   return output === undefined ? undefined : { kind: 'output', text: oneLine(output, width) };
 }
 
-/** `2 attempts` / `1 attempt` / ``. */
+/**
+ * `2 attempts` / `1 attempt` / `0 attempts`: zero is spelled out, so a step whose HTTP request was
+ * never recorded (a crashed worker's, one still waiting for its first answer) reads as such
+ * instead of leaving a gap in the column.
+ */
 export function formatAttempts(count: number): string {
-  if (count === 0) return '';
   return count === 1 ? '1 attempt' : `${count} attempts`;
 }
 

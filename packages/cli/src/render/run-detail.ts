@@ -103,7 +103,7 @@ function renderStep(step: StepRecord, style: Style, options: RunDetailOptions): 
   }
   if (step.attempts.length > 0) {
     section('attempts');
-    for (const attempt of step.attempts) lines.push(...renderAttempt(attempt, style, options, indent));
+    step.attempts.forEach((attempt, index) => lines.push(...renderAttempt(attempt, index < step.attempts.length - 1, style, options, indent)));
   }
   if (options.full) {
     section('normalized_request');
@@ -120,7 +120,12 @@ function renderStep(step: StepRecord, style: Style, options: RunDetailOptions): 
   return lines;
 }
 
-function renderAttempt(attempt: JsonValue, style: Style, options: RunDetailOptions, indent: string): string[] {
+/**
+ * One HTTP attempt. The recorder classifies every failed attempt (`retry_classification`,
+ * `retry_delay_ms`) before it knows whether the client will retry, so the retry is shown only when
+ * a later attempt of the step exists (`retried`); the last one's classification stays in the JSON.
+ */
+function renderAttempt(attempt: JsonValue, retried: boolean, style: Style, options: RunDetailOptions, indent: string): string[] {
   if (!isJsonObject(attempt)) return [`${indent}${JSON.stringify(attempt)}`];
   const status = typeof attempt.status === 'string' ? attempt.status : '?';
   const parts = [
@@ -129,8 +134,8 @@ function renderAttempt(attempt: JsonValue, style: Style, options: RunDetailOptio
     `${String(attempt.method ?? '')} ${String(attempt.path ?? attempt.url ?? '')}`.trim(),
     typeof attempt.response_status === 'number' ? `→ ${attempt.response_status}` : '',
     typeof attempt.duration_ms === 'number' ? `${attempt.duration_ms}ms` : '',
-    typeof attempt.retry_classification === 'string' ? style('yellow', `retry: ${attempt.retry_classification}`) : '',
-    typeof attempt.retry_delay_ms === 'number' ? style('yellow', `after ${attempt.retry_delay_ms}ms`) : '',
+    retried && typeof attempt.retry_classification === 'string' ? style('yellow', `retry: ${attempt.retry_classification}`) : '',
+    retried && typeof attempt.retry_delay_ms === 'number' ? style('yellow', `after ${attempt.retry_delay_ms}ms`) : '',
   ].filter((part) => part !== '');
   const lines = [`${indent}${parts.join('  ')}`];
   if (typeof attempt.error === 'string' && attempt.error !== '') lines.push(`${indent}  ${style('red', clip(attempt.error, options))}`);
