@@ -11,7 +11,7 @@ export type { ReconnectOptions } from './events/pg-listen-connection.js';
 export type { ListenClientLike, NotificationMessage } from './events/listen-client.js';
 export type { NotificationSource } from './events/notification-source.js';
 
-export { migrate } from './migrations/migrate.js';
+export { migrate, DEFAULT_MIGRATION_LOCK_TIMEOUT_MILLIS } from './migrations/migrate.js';
 export type { MigrateOptions, MigrateResult } from './migrations/migrate.js';
 export { LATEST_SCHEMA_VERSION } from './migrations/migration-list.js';
 

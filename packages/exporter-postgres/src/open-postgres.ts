@@ -12,7 +12,13 @@ export interface OpenPostgresOptions extends CreatePoolOptions {
   schema?: string;
   /** Apply the migrations first. @defaultValue true */
   migrate?: boolean;
-  /** Timers of the event listener's reconnects. @defaultValue `systemClock` */
+  /**
+   * How long the migrations wait for another instance migrating the same schema (the
+   * `lockTimeoutMillis` of {@link migrate}); 0 waits without limit.
+   * @defaultValue 300_000 (milliseconds)
+   */
+  migrationLockTimeoutMillis?: number;
+  /** Timers of the migration lock wait and of the event listener. @defaultValue `systemClock` */
   clock?: Clock;
   /** Named prepared statements, as in `PostgresExporter`'s options. @defaultValue true */
   preparedStatements?: boolean;
@@ -33,7 +39,9 @@ export async function openPostgres(options: OpenPostgresOptions): Promise<ChatDe
   const { schema } = tableNames(options.schema);
   const db = await createPool(options);
   try {
-    if (options.migrate !== false) await migrate(db, { schema, logger: options.logger });
+    if (options.migrate !== false) {
+      await migrate(db, { schema, logger: options.logger, clock: options.clock, lockTimeoutMillis: options.migrationLockTimeoutMillis });
+    }
     return assembleDatabase(db, {
       schema,
       logger: options.logger,

@@ -1,8 +1,9 @@
 import { ChatDebugError, InvalidArgumentError, OPERATIONS, RUN_KIND_PATTERN, STATUSES } from '@chatdebug/sdk';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OwnedPool } from '../src/index.js';
-import { LATEST_SCHEMA_VERSION, PostgresExporter, STEP_NUMBER_CONSTRAINT, createPGliteDb, migrate } from '../src/index.js';
-import { BACKENDS, capturingLogger, dropSchema, eventually, randomSchema, serverPool } from './support.js';
+import type { MigrateOptions, OwnedPool, PoolLike } from '../src/index.js';
+import { LATEST_SCHEMA_VERSION, PostgresExporter, STEP_NUMBER_CONSTRAINT, createPGliteDb, createPool, migrate } from '../src/index.js';
+import { BACKENDS, DATABASE_URL, capturingLogger, dropSchema, eventually, randomSchema, serverPool } from './support.js';
 
 const quiet = () => capturingLogger().logger;
 
@@ -54,6 +55,12 @@ for (const backend of BACKENDS) {
         expect((error as InvalidArgumentError).field).toBe('schema');
       }
       expect(() => new PostgresExporter({ pool: db, schema: 'Nope' })).toThrow(InvalidArgumentError);
+    });
+
+    it('rejects a lockTimeoutMillis that is not a non-negative integer', async () => {
+      for (const lockTimeoutMillis of [-1, 1.5, Number.NaN]) {
+        await expect(migrate(db, { schema: fresh(), lockTimeoutMillis })).rejects.toMatchObject({ field: 'lockTimeoutMillis' });
+      }
     });
 
     it('creates the step-number index under its exact name, the listing and partial stale indexes', async () => {
@@ -111,30 +118,96 @@ for (const backend of BACKENDS) {
 }
 
 describe.skipIf(!BACKENDS[1]?.enabled)('migrate on postgres: the advisory lock', () => {
+  const WAITING = 'another session is migrating this schema; waiting for its lock';
+
+  /** Holds the migration lock of `schema` on a connection of its own until `release()`. */
+  const holdLock = async (pool: pg.Pool, schema: string) => {
+    const holder = await pool.connect();
+    await holder.query("SELECT pg_advisory_lock(hashtext('chatdebug.migrate'), hashtext($1))", [schema]);
+    return {
+      release: async () => {
+        await holder.query("SELECT pg_advisory_unlock(hashtext('chatdebug.migrate'), hashtext($1))", [schema]);
+        holder.release();
+      },
+    };
+  };
+
+  /** Starts `migrate` and tells whether it has settled yet. */
+  const start = (db: PoolLike, schema: string, options: MigrateOptions = {}) => {
+    const state = { settled: false };
+    const result = migrate(db, { schema, ...options }).then(
+      (value) => ((state.settled = true), value),
+      (error: unknown) => {
+        state.settled = true;
+        throw error;
+      },
+    );
+    // Rejections are asserted by the tests; never unhandled meanwhile.
+    result.catch(() => undefined);
+    return { result, state };
+  };
+
   it('waits while another session holds the migration lock, then proceeds', async () => {
     const pool = serverPool({ max: 4 });
     const schema = randomSchema('cdlock');
-    const holder = await pool.connect();
+    const lock = await holdLock(pool, schema);
+    const { logger, lines } = capturingLogger();
     try {
-      await holder.query("SELECT pg_advisory_lock(hashtext('chatdebug.migrate'), hashtext($1))", [schema]);
-      let settled = false;
-      const pending = migrate(pool, { schema, logger: quiet() }).finally(() => {
-        settled = true;
-      });
-      // The migration's session shows up as waiting on the advisory lock.
-      await eventually(async () => {
-        const waiting = await pool.query(
-          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-             AND objid::bigint = (hashtext($1)::bigint & 4294967295)`,
-          [schema],
-        );
-        return (waiting.rows[0] as { n: number }).n > 0;
-      });
-      expect(settled).toBe(false);
-      await holder.query("SELECT pg_advisory_unlock(hashtext('chatdebug.migrate'), hashtext($1))", [schema]);
-      await expect(pending).resolves.toMatchObject({ applied: [1, 2] });
+      const { result, state } = start(pool, schema, { logger });
+      await eventually(() => lines.some((line) => line.message === WAITING));
+      expect(state.settled).toBe(false);
+      await lock.release();
+      await expect(result).resolves.toMatchObject({ applied: [1, 2] });
+      expect(lines.some((line) => line.message === 'took the chatdebug migration lock')).toBe(true);
     } finally {
-      holder.release();
+      await lock.release().catch(() => undefined);
+      await dropSchema(pool, schema);
+      await pool.end();
+    }
+  });
+
+  it('outwaits the statement_timeout and query_timeout of the pools the package creates', async () => {
+    // A blocking pg_advisory_lock would be cancelled by the server after 200 ms, or abandoned
+    // by the client after 400 ms; the polled wait is bounded by lockTimeoutMillis alone.
+    const admin = serverPool({ max: 2 });
+    const pool = await createPool({ connectionString: DATABASE_URL ?? '', statementTimeoutMillis: 200, queryTimeoutMillis: 400, logger: quiet() });
+    const schema = randomSchema('cdlock');
+    const lock = await holdLock(admin, schema);
+    const { logger, lines } = capturingLogger();
+    try {
+      const { result, state } = start(pool, schema, { logger });
+      await eventually(() => lines.some((line) => line.message === WAITING));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(state.settled).toBe(false);
+      await lock.release();
+      await expect(result).resolves.toMatchObject({ applied: [1, 2] });
+    } finally {
+      await lock.release().catch(() => undefined);
+      await dropSchema(admin, schema);
+      await pool.end();
+      await admin.end();
+    }
+  });
+
+  it('gives up after lockTimeoutMillis with migration_failed, having changed nothing', async () => {
+    const pool = serverPool({ max: 4 });
+    const schema = randomSchema('cdlock');
+    const lock = await holdLock(pool, schema);
+    try {
+      const started = performance.now();
+      const error = await start(pool, schema, { lockTimeoutMillis: 300, logger: quiet() }).result.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const elapsed = performance.now() - started;
+      expect(ChatDebugError.is(error, 'migration_failed')).toBe(true);
+      expect((error as ChatDebugError).message).toContain('after 300 ms (lockTimeoutMillis)');
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+      expect(elapsed).toBeLessThan(5_000);
+      const created = await pool.query('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [schema]);
+      expect(created.rows).toEqual([{ n: 0 }]);
+    } finally {
+      await lock.release();
       await dropSchema(pool, schema);
       await pool.end();
     }

@@ -31,7 +31,7 @@ export interface OpenEmbeddedOptions {
 export async function openEmbedded(options: OpenEmbeddedOptions = {}): Promise<ChatDebugDatabase> {
   const db = await createPGliteDb({ dataDir: options.dataDir, logger: options.logger });
   try {
-    const { schema } = await migrate(db, { schema: options.schema, logger: options.logger });
+    const { schema } = await migrate(db, { schema: options.schema, logger: options.logger, clock: options.clock });
     return assembleDatabase(db, { schema, logger: options.logger, clock: options.clock });
   } catch (error) {
     await db.end();

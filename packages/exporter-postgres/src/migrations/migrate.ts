@@ -1,5 +1,5 @@
-import type { Logger } from '@chatdebug/sdk';
-import { ChatDebugError, consoleLogger, describeError } from '@chatdebug/sdk';
+import type { Clock, Logger } from '@chatdebug/sdk';
+import { ChatDebugError, InvalidArgumentError, consoleLogger, describeError, systemClock } from '@chatdebug/sdk';
 import { keepsConnection } from '../db/database-errors.js';
 import { quoteIdentifier, tableNames } from '../db/identifiers.js';
 import type { PoolClientLike, PoolLike } from '../db/queryable.js';
@@ -12,8 +12,18 @@ export interface MigrateOptions {
    * @defaultValue 'public'
    */
   schema?: string;
-  /** Receives one info line per applied migration. @defaultValue `consoleLogger` */
+  /**
+   * How long to wait for the migration lock while another session (another instance migrating
+   * the same schema) holds it, in milliseconds; 0 waits without limit. The wait polls
+   * `pg_try_advisory_lock` rather than blocking in one statement, so neither the pool's
+   * `statement_timeout` nor its client-side `query_timeout` can cut it short.
+   * @defaultValue 300_000 (5 minutes)
+   */
+  lockTimeoutMillis?: number;
+  /** Receives one info line per applied migration, and one when the lock is busy. @defaultValue `consoleLogger` */
   logger?: Logger;
+  /** Times the lock wait. @defaultValue `systemClock` */
+  clock?: Clock;
 }
 
 /** What {@link migrate} did. */
@@ -25,14 +35,21 @@ export interface MigrateResult {
   version: number;
 }
 
+/** Default of {@link MigrateOptions.lockTimeoutMillis}: 5 minutes. */
+export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MILLIS = 300_000;
+
 /** First key of the advisory lock; the second is the schema name's hash. */
 const LOCK_NAMESPACE = 'chatdebug.migrate';
+
+/** Pauses between attempts at a busy lock: doubling from the first to the last, in milliseconds. */
+const LOCK_POLL_MILLIS = { first: 25, last: 1_000 } as const;
 
 /**
  * Brings chatdebug's tables in `schema` up to date. Idempotent: applied versions are recorded in
  * `chat_debug_schema_migrations` and skipped. Several application instances may call it at once:
- * a session-level advisory lock on one held connection serializes them, and the later ones find
- * nothing left to do. Each migration runs in its own transaction.
+ * a session-level advisory lock on one held connection serializes them (the others wait for it up
+ * to `lockTimeoutMillis`), and the later ones find nothing left to do. Each migration runs in its
+ * own transaction.
  *
  * Throws `InvalidArgumentError` for a bad schema name and `ChatDebugError` with code
  * `migration_failed` (the driver's error as `cause`) when a statement fails.
@@ -45,6 +62,11 @@ const LOCK_NAMESPACE = 'chatdebug.migrate';
 export async function migrate(db: PoolLike, options: MigrateOptions = {}): Promise<MigrateResult> {
   const tables = tableNames(options.schema);
   const logger = options.logger ?? consoleLogger;
+  const clock = options.clock ?? systemClock;
+  const lockTimeoutMillis = options.lockTimeoutMillis ?? DEFAULT_MIGRATION_LOCK_TIMEOUT_MILLIS;
+  if (!Number.isSafeInteger(lockTimeoutMillis) || lockTimeoutMillis < 0) {
+    throw new InvalidArgumentError('lockTimeoutMillis', 'expected a non-negative integer number of milliseconds');
+  }
   let client: PoolClientLike;
   try {
     client = await db.connect();
@@ -71,7 +93,8 @@ export async function migrate(db: PoolLike, options: MigrateOptions = {}): Promi
   let locked = false;
   let unlocked = false;
   try {
-    await run('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', lockKeys);
+    const tryLock = async () => ((await run('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked', lockKeys)).rows[0] as { locked: boolean }).locked;
+    await waitForLock(tryLock, { timeoutMillis: lockTimeoutMillis, clock, logger, schema: tables.schema });
     locked = true;
     const schemaExists = await run('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tables.schema]);
     if (schemaExists.rows.length === 0) await run(`CREATE SCHEMA ${quoteIdentifier(tables.schema)}`);
@@ -117,6 +140,37 @@ export async function migrate(db: PoolLike, options: MigrateOptions = {}): Promi
     const broken = lost ?? (locked && !unlocked);
     client.release(broken === false ? undefined : broken);
   }
+}
+
+/**
+ * Calls `tryLock` until it takes the lock, pausing between attempts (doubling, up to a second),
+ * or throws `migration_failed` once `timeoutMillis` (unless 0) have passed.
+ */
+async function waitForLock(
+  tryLock: () => Promise<boolean>,
+  options: { timeoutMillis: number; clock: Clock; logger: Logger; schema: string },
+): Promise<void> {
+  const { timeoutMillis, clock, logger, schema } = options;
+  const started = clock.nowMillis();
+  let pause: number = LOCK_POLL_MILLIS.first;
+  for (let attempt = 1; ; attempt++) {
+    if (await tryLock()) {
+      if (attempt > 1) logger.info('took the chatdebug migration lock', { schema, waited_millis: clock.nowMillis() - started });
+      return;
+    }
+    const waited = clock.nowMillis() - started;
+    if (attempt === 1) logger.info('another session is migrating this schema; waiting for its lock', { schema, timeout_millis: timeoutMillis });
+    if (timeoutMillis > 0 && waited >= timeoutMillis) {
+      throw new ChatDebugError('migration_failed', `gave up waiting for the migration lock of schema "${schema}" after ${timeoutMillis} ms (lockTimeoutMillis): another session holds it`);
+    }
+    await sleep(clock, timeoutMillis > 0 ? Math.min(pause, timeoutMillis - waited) : pause);
+    pause = Math.min(pause * 2, LOCK_POLL_MILLIS.last);
+  }
+}
+
+/** Resolves after `millis`; the timer keeps the process alive, since the caller awaits it. */
+function sleep(clock: Clock, millis: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, millis).ref?.());
 }
 
 function failure(message: string, error: unknown): ChatDebugError {
