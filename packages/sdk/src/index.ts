@@ -11,6 +11,7 @@ export {
   NotFoundError,
   AbortedError,
   TimeoutError,
+  NilModelResultError,
 } from './errors/chat-debug-error.js';
 export type { ErrorCode } from './errors/chat-debug-error.js';
 

@@ -139,11 +139,13 @@ export class ExportPipeline {
     if (this.#closed) {
       this.#stats.shutdown++;
       this.#warnRateLimited('shutdown', 'write after shutdown dropped', { type: op.type });
+      this.#discarded(op);
       return false;
     }
     if (this.#pending >= this.#maxQueueSize) {
       this.#stats.queueFull++;
       this.#warnRateLimited('queue_full', 'export queue full; write dropped', { type: op.type, max_queue_size: this.#maxQueueSize });
+      this.#discarded(op);
       return false;
     }
     const lane = this.#lanes[laneIndex(op.runId, this.#lanes.length)] as Lane;
@@ -212,6 +214,7 @@ export class ExportPipeline {
         if (left > 0) {
           this.#stats.shutdown += left;
           this.#pending -= left;
+          for (let i = lane.head; i < lane.ops.length; i++) this.#discarded((lane.ops[i] as QueuedOperation).op);
           lane.ops = [];
           lane.head = 0;
         }
@@ -288,7 +291,14 @@ export class ExportPipeline {
     return 'stepId' in op && op.type !== 'createStep' && this.#lostSteps.has(op.stepId);
   }
 
+  /** A write that will never be applied: a run's end still releases what the run held. */
+  #discarded(op: ExportOperation): void {
+    if (op.type === 'finalizeRun') this.#forgetRun(op.runId);
+  }
+
+  /** The run ended (written or not): nothing of it is needed any more, its step counter neither. */
   #forgetRun(runId: string): void {
+    this.#service.stepCounter.drop(runId);
     this.#lostRuns.delete(runId);
     for (const [stepId, owner] of this.#lostSteps) if (owner === runId) this.#lostSteps.delete(stepId);
   }

@@ -5,7 +5,7 @@ import { OPERATIONS, isOperation } from './operation.js';
 import type { RunKind } from './run-kind.js';
 import { RUN_KIND_PATTERN, isRunKind } from './run-kind.js';
 import type { Status } from './status.js';
-import { STATUSES, isStatus } from './status.js';
+import { STATUSES, TERMINAL_STATUSES, isStatus, isTerminalStatus } from './status.js';
 
 const MAX_STEP_NUMBER = 2_147_483_647;
 
@@ -34,6 +34,13 @@ export function optionalUuid(field: string, value: unknown): string | undefined 
 export function requireStatus(field: string, value: unknown): Status {
   if (!isStatus(value)) throw new InvalidArgumentError(field, `unknown status ${describe(value)}; expected one of ${STATUSES.join(', ')}`);
   return value;
+}
+
+/** A status that ends a span: completed, error or interrupted (never in_progress). */
+export function requireTerminalStatus(field: string, value: unknown): Status {
+  const status = requireStatus(field, value);
+  if (!isTerminalStatus(status)) throw new InvalidArgumentError(field, `a span ends with ${TERMINAL_STATUSES.join(', ')}, not ${status}`);
+  return status;
 }
 
 export function optionalStatus(field: string, value: unknown): Status | undefined {

@@ -357,7 +357,8 @@ export class DebugService {
       status: optionalStatus('status', params.status) ?? 'in_progress',
       historyTipMessageId: optionalMessageId('historyTipMessageId', params.historyTipMessageId) ?? null,
       assistantMessageId: null,
-      normalizedRequest: params.normalizedRequest === undefined || params.normalizedRequest === null ? {} : this.#json(params.normalizedRequest),
+      // Never null (§3.5): a request that serializes to nothing (a function, `toJSON` → null) is `{}`.
+      normalizedRequest: params.normalizedRequest === undefined || params.normalizedRequest === null ? {} : (this.#json(params.normalizedRequest) ?? {}),
       normalizedResponse: null,
       usage: null,
       attempts: [],

@@ -82,7 +82,9 @@ export function recordStream<Part>(step: StepSpan, source: AsyncIterable<Part>, 
             result = await withStep(step, () => iterator.next());
           } catch (error) {
             accumulator.error(error);
-            finalize(accumulator.sawError ? 'error' : isAbortError(error) ? 'interrupted' : 'error', true);
+            // A cancellation after the finish part changes nothing: the answer was complete.
+            const cancelled = isAbortError(error) && !accumulator.sawError;
+            finalize(cancelled ? (accumulator.finished ? 'completed' : 'interrupted') : 'error', true);
             throw error;
           }
           if (result.done) {

@@ -3,7 +3,7 @@ import type { JsonObject } from '../model/json.js';
 import type { RunKind } from '../model/run-kind.js';
 import type { Status } from '../model/status.js';
 import { worseOutcome } from '../model/status.js';
-import { optionalDate, optionalMessageId, optionalText, optionalUuid, requireOperation, requireStatus, requireUuid } from '../model/validate.js';
+import { optionalDate, optionalMessageId, optionalText, optionalUuid, requireOperation, requireStatus, requireTerminalStatus, requireUuid } from '../model/validate.js';
 import { isJsonNull } from '../model/json.js';
 import { classifyError } from '../service/classify-error.js';
 import type { StepRecord } from '../model/records.js';
@@ -154,7 +154,7 @@ export class RecordingRunSpan implements RunSpan, StepOwner, Activatable {
     try {
       status =
         options.status !== undefined
-          ? requireStatus('status', options.status)
+          ? requireTerminalStatus('status', options.status)
           : options.error !== undefined
             ? worseOutcome(this.#outcome, classifyError(options.error))
             : (this.#outcome ?? 'completed');

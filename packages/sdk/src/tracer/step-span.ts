@@ -12,7 +12,9 @@ import type { EndStepOptions, RunSpan, StepSpan, StepSpanUpdate } from './spans.
 import type { Activatable, EndHookable } from './context.js';
 import { ACTIVATE, BEFORE_END } from './context.js';
 import type { TracerCore } from './tracer-core.js';
-import { activateWithListeners, errorPayload, notify, snapshot } from './tracer-core.js';
+import { activateWithListeners, errorPayload, notify, rejectInput, snapshot } from './tracer-core.js';
+import { optionalMessageId, requireDate, requireTerminalStatus } from '../model/validate.js';
+import { classifyCallError } from '../service/classify-error.js';
 
 /** The method a step's run is told through that the step ended. Internal. */
 export const STEP_ENDED: unique symbol = Symbol('chatdebug.stepEnded');
@@ -39,6 +41,8 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
   #status: Status | undefined;
   #errorWritten = false;
   #beforeEnd: (() => void)[] | undefined;
+  /** Calls of `traceCall`/`traceOpen` in flight: a reused step heartbeats through them even after it ended once. */
+  #callsInFlight = 0;
 
   constructor(core: TracerCore, run: StepOwner, id: string, stepNumber: number, operation: Operation) {
     this.#core = core;
@@ -77,7 +81,7 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
   }
 
   recordAttempt(attempt: Attempt): void {
-    const entry = snapshot(this.#core, attempt);
+    const entry = snapshot(this.#core, attempt, 'attempt', 'recordAttempt');
     if (entry === undefined) return;
     const attempts = (this.#attempts ??= []);
     // Kept in number order: an attempt whose body settles late (drained after a retry began)
@@ -91,7 +95,12 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
   }
 
   update(fields: StepSpanUpdate): this {
-    const payload = this.#payload(fields);
+    if (this.ended) {
+      // The final write is the step's record: a late update would rewrite what it ended with.
+      this.#core.counters.afterEnd++;
+      return this;
+    }
+    const payload = this.#payload(fields, 'step.update');
     const event = this.#core.listeners.length > 0 ? listenerFields(payload) : undefined;
     this.#write(payload);
     if (event !== undefined) notify(this.#core, 'onStepUpdate', this, event);
@@ -106,8 +115,17 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
     return this.#core.listeners.length > 0 ? activateWithListeners(this.#core, this, fn) : fn();
   }
 
+  /** A blocking call on this step started (heartbeats keep flowing until {@link callEnded}). Internal. */
+  callStarted(): void {
+    this.#callsInFlight++;
+  }
+
+  callEnded(): void {
+    this.#callsInFlight--;
+  }
+
   heartbeat(): void {
-    if (this.ended) return;
+    if (this.ended && this.#callsInFlight === 0) return;
     const core = this.#core;
     core.pipeline.enqueue({
       type: 'touchStep',
@@ -118,21 +136,31 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
   }
 
   end(options: EndStepOptions = {}): void {
+    const core = this.#core;
     const error = options.error;
-    const status: Status = options.status ?? (error !== undefined && error !== null && !isJsonNull(error) ? 'error' : 'completed');
+    const failed = error !== undefined && error !== null && !isJsonNull(error);
+    let status: Status = failed ? classifyCallError(error) : 'completed';
+    let endTime = core.clock.now();
+    try {
+      if (options.status !== undefined) status = requireTerminalStatus('status', options.status);
+      if (options.endTime !== undefined) endTime = requireDate('endTime', options.endTime);
+    } catch (invalid) {
+      // Still ended (a step left open would be swept later and refuse nothing): with the status
+      // its outcome implies, at the clock time.
+      rejectInput(core, invalid, 'step.end');
+    }
     const current = this.#status;
     // A late, lower-priority outcome (the "interrupted" safety net) never clobbers a final one.
     if (current !== undefined && isTerminalStatus(current) && statusPriority(status) < statusPriority(current)) return;
     this.#runBeforeEnd();
-    const payload = this.#payload(options);
+    const payload = this.#payload(options, 'step.end');
     // A success after an earlier failure (a retry in the same step) erases the stale error.
     if (status === 'completed' && payload.error === undefined && this.#errorWritten) {
       payload.error = JSON_NULL;
       this.#errorWritten = false;
     }
     this.#status = status;
-    const endTime = options.endTime instanceof Date && !Number.isNaN(options.endTime.getTime()) ? options.endTime : this.#core.clock.now();
-    const event = this.#core.listeners.length > 0 ? listenerFields(payload) : undefined;
+    const event = core.listeners.length > 0 ? listenerFields(payload) : undefined;
     // The payload is this call's own fresh object: it becomes the write's params in place.
     payload.status = status;
     payload.attempts = this.#attempts === undefined ? [] : [...this.#attempts];
@@ -155,21 +183,28 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
     }
   }
 
-  #payload(fields: StepSpanUpdate): Partial<UpdateStepParams> {
+  /** The write's fields; a field that is bad input is left out (or thrown, in strict mode). */
+  #payload(fields: StepSpanUpdate, context: string): Partial<UpdateStepParams> {
     const core = this.#core;
     const payload: Partial<UpdateStepParams> = {};
-    const response = snapshot(core, fields.response);
+    const response = snapshot(core, fields.response, 'response', context);
     if (response !== undefined) payload.normalizedResponse = response;
-    const usage = snapshot(core, fields.usage);
+    const usage = snapshot(core, fields.usage, 'usage', context);
     if (usage !== undefined) payload.usage = usage;
-    const metadata = snapshot(core, fields.metadata);
+    const metadata = snapshot(core, fields.metadata, 'metadata', context);
     if (metadata !== undefined) payload.metadata = metadata;
-    const error = errorPayload(core, fields.error);
+    const error = errorPayload(core, fields.error, context);
     if (error !== undefined) {
       payload.error = error;
       this.#errorWritten = !isJsonNull(error);
     }
-    if (fields.assistantMessageId !== undefined) payload.assistantMessageId = fields.assistantMessageId;
+    if (fields.assistantMessageId !== undefined) {
+      try {
+        payload.assistantMessageId = optionalMessageId('assistantMessageId', fields.assistantMessageId);
+      } catch (invalid) {
+        rejectInput(core, invalid, context);
+      }
+    }
     return payload;
   }
 

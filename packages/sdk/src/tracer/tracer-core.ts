@@ -2,6 +2,7 @@ import type { Clock } from '../clock/clock.js';
 import type { ExportPipeline } from '../export/export-pipeline.js';
 import type { Logger } from '../logger/logger.js';
 import { describeError } from '../logger/logger.js';
+import { InvalidArgumentError } from '../errors/chat-debug-error.js';
 import type { JsonNull, JsonValue } from '../model/json.js';
 import { JSON_NULL, isJsonNull } from '../model/json.js';
 import type { SanitizeOptions } from '../payload/sanitize.js';
@@ -91,18 +92,35 @@ export function rejectInput(core: TracerCore, error: unknown, context: string): 
   return false;
 }
 
-/** A JSON snapshot of a payload, taken on the caller's path so later mutation does not leak in. */
-export function snapshot(core: TracerCore, value: unknown): JsonValue | undefined {
+/**
+ * A JSON snapshot of a payload, taken on the caller's path so later mutation does not leak in.
+ * A value that cannot even be read (a Proxy whose traps throw, a getter that throws) is bad
+ * input: left out, logged and counted (thrown in strict mode), never thrown into the caller.
+ */
+export function snapshot(core: TracerCore, value: unknown, field = 'payload', context = 'span'): JsonValue | undefined {
   if (value === undefined || value === null) return undefined;
-  return sanitizeJson(value, core.sanitize);
+  try {
+    return sanitizeJson(value, core.sanitize);
+  } catch (error) {
+    rejectInput(core, new InvalidArgumentError(field, `could not be copied (${describeError(error)})`), context);
+    return undefined;
+  }
 }
 
 /**
  * An error payload: Errors are normalized to `{ message, type, ... }`, then credentials are
  * redacted (a provider may quote the key in its message); `JSON_NULL` passes through.
  */
-export function errorPayload(core: TracerCore, error: unknown): JsonValue | JsonNull | undefined {
+export function errorPayload(core: TracerCore, error: unknown, context = 'span'): JsonValue | JsonNull | undefined {
   if (error === undefined || error === null) return undefined;
   if (isJsonNull(error)) return JSON_NULL;
-  return redactErrorPayload(sanitizeJson(error instanceof Error ? normalizeError(error) : error, core.sanitize));
+  let normalized: unknown;
+  try {
+    normalized = error instanceof Error ? normalizeError(error) : error;
+  } catch {
+    normalized = { message: 'unreadable error', type: 'unknown' };
+  }
+  // An error that cannot be read still marks the step as failed.
+  const payload = snapshot(core, normalized, 'error', context) ?? { message: 'the error could not be read', type: 'unreadable' };
+  return redactErrorPayload(payload);
 }

@@ -1,3 +1,4 @@
+import { NilModelResultError } from '../errors/chat-debug-error.js';
 import type { ExportPipelineOptions, FlushResult, PipelineStats } from '../export/export-pipeline.js';
 import { ExportPipeline } from '../export/export-pipeline.js';
 import type { JsonObject } from '../model/json.js';
@@ -127,7 +128,9 @@ export class Tracer {
     if (!this.enabled || core.pipeline.closed) return new NoopRunSpan(options.chatId, options.kind, core.clock);
     let params: CreateRunParams & { id: string; rootChatId: string | undefined; parentChatId: string | undefined; provider: string | undefined; model: string | undefined };
     let explicitStart: Date | undefined;
+    let labelText: string;
     try {
+      labelText = optionalText('label', options.label) ?? '';
       const id = options.id === undefined ? newId() : requireUuid('id', options.id);
       params = {
         id,
@@ -149,16 +152,16 @@ export class Tracer {
       rejectInput(core, error, 'startRun');
       return new NoopRunSpan(options.chatId, options.kind, core.clock);
     }
-    const label = options.label === undefined ? '' : truncateLabel(options.label);
+    const label = labelText === '' ? '' : truncateLabel(labelText);
     let summary: JsonObject;
     if (options.summary === undefined) {
       // What the snapshot of `{ first_message: label }` gives: a label of at most 200 code points
       // is far below the default size bound the tracer snapshots with; only its text needs making jsonb-safe.
       summary = label === '' ? {} : { first_message: sanitizeText(label) };
     } else {
-      const seed: Record<string, unknown> = { ...options.summary };
-      if (label !== '') seed.first_message = label;
-      summary = (snapshot(core, seed) ?? {}) as JsonObject;
+      const seed = snapshot(core, options.summary, 'summary', 'startRun');
+      summary = (seed !== undefined && typeof seed === 'object' && !Array.isArray(seed) ? seed : {}) as JsonObject;
+      if (label !== '') summary.first_message = sanitizeText(label);
     }
     core.counters.runsStarted++;
     const startTime = explicitStart ?? core.clock.now();
@@ -249,18 +252,16 @@ export class Tracer {
     const run = options.run ?? activeRun();
     if (!run || !run.isRecording) return call(new NoopStepSpan(run ?? new NoopRunSpan(), options.operation, this.#core.clock));
     const step = options.step ?? run.startStep({ ...options, operation: options.operation ?? 'generate', heartbeat: false });
-    const heartbeats = this.#core.heartbeats;
-    const recording = step instanceof RecordingStepSpan && !step.ended;
-    if (recording) heartbeats.add(step);
+    const done = this.#heartbeatWhileInFlight(step);
     let result: T;
     try {
       result = await withStep(step, () => call(step));
     } catch (error) {
-      if (recording) heartbeats.delete(step);
+      done();
       step.end({ status: classifyCallError(error), error: this.#errorPayload(options.error, error) });
       throw error;
     }
-    if (recording) heartbeats.delete(step);
+    done();
     if (result === undefined || result === null) {
       step.end({ status: 'error', error: { message: 'model call returned no result', type: 'NilModelResult' } });
       return result;
@@ -289,6 +290,9 @@ export class Tracer {
     if (!run || !run.isRecording) return open(new NoopStepSpan(run ?? new NoopRunSpan(), 'stream', this.#core.clock));
     const step = run.startStep({ ...options, operation: 'stream', heartbeat: false });
     const source = await this.traceOpen(step, open);
+    // The step is recorded as a NilModelResult error; the caller gets a typed error rather than
+    // an iterable that fails with a TypeError on the first pull.
+    if (source === undefined || source === null) throw new NilModelResultError();
     return this.recordStream(step, source, options);
   }
 
@@ -297,9 +301,7 @@ export class Tracer {
    * (interrupted for a cancellation, error otherwise) before rethrowing.
    */
   async traceOpen<S>(step: StepSpan, open: (step: StepSpan) => S | Promise<S>): Promise<S> {
-    const heartbeats = this.#core.heartbeats;
-    const recording = step instanceof RecordingStepSpan && !step.ended;
-    if (recording) heartbeats.add(step);
+    const done = this.#heartbeatWhileInFlight(step);
     try {
       const source = await withStep(step, () => open(step));
       if (source === undefined || source === null) {
@@ -310,8 +312,23 @@ export class Tracer {
       step.end({ status: classifyCallError(error), error: this.#errorPayload(undefined, error) });
       throw error;
     } finally {
-      if (recording) heartbeats.delete(step);
+      done();
     }
+  }
+
+  /**
+   * Heartbeats `step` while a blocking call on it is in flight (§5: a long call must not be
+   * swept), also when the step is reused for a retry after it ended once. Returns the stop.
+   */
+  #heartbeatWhileInFlight(step: StepSpan): () => void {
+    if (!(step instanceof RecordingStepSpan)) return () => undefined;
+    const heartbeats = this.#core.heartbeats;
+    step.callStarted();
+    heartbeats.add(step);
+    return () => {
+      step.callEnded();
+      heartbeats.delete(step);
+    };
   }
 
   /** Wraps an already-open stream of `step` (see `recordStream`), with the lazy heartbeat. */

@@ -126,6 +126,29 @@ describe('heartbeats (§5, §7 item 49)', () => {
     await flush();
   });
 
+  it('a step reused for a retry heartbeats through the retry, although it ended once (no sweep mid-call)', async () => {
+    const { tracer, exporter, memory, clock, flush, service } = setup({ staleAfterMillis: 10_000 });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn', heartbeat: false });
+    const step = run.startStep({ heartbeat: false });
+    await expect(tracer.traceCall({ run, step }, async () => Promise.reject(new Error('429')))).rejects.toThrow('429');
+    expect(step.ended).toBe(true);
+    let release: (value: string) => void = () => {};
+    const retry = tracer.traceCall({ run, step }, () => new Promise<string>((resolve) => (release = resolve)));
+    await clock.advanceAsync(30_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(6);
+    expect(await service.finalizeStale()).toEqual({ runsFinalized: 0, stepsFinalized: 0 });
+    release('ok');
+    await retry;
+    await clock.advanceAsync(30_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(6);
+    run.end();
+    await flush();
+    expect(memory.runs()[0]?.status).toBe('completed');
+    expect(memory.steps()[0]).toMatchObject({ status: 'completed', error: null });
+  });
+
   it('a disabled tracer heartbeats nothing and arms no timer (the nil-service no-op)', async () => {
     const clock = new MockClock();
     const exporter = new FaultInjectingExporter(new MemoryExporter());

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CHAT, setup } from '../support/tracing.js';
+import { ChatDebugError, NilModelResultError } from '@chatdebug/sdk';
 
 type Part =
   | { type: 'text-delta'; text: string }
@@ -134,13 +135,27 @@ describe('traceStream (§6.3, §7 items 45, 47, 48)', () => {
     const { tracer, memory, flush } = setup();
     await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () => {
       await expect(tracer.traceStream({}, async () => Promise.reject(new Error('401 Unauthorized')))).rejects.toThrow('401');
-      await tracer.traceStream({}, async () => null as unknown as AsyncIterable<Part>);
+      const missing = await tracer.traceStream({}, async () => null as unknown as AsyncIterable<Part>).catch((error: unknown) => error);
+      expect(missing).toBeInstanceOf(NilModelResultError);
+      expect(ChatDebugError.is(missing, 'nil_model_result')).toBe(true);
     });
     await flush();
     expect(memory.steps().map((s) => [s.status, (s.error as { type?: string } | null)?.type])).toEqual([
       ['error', 'Error'],
       ['error', 'NilModelResult'],
     ]);
+  });
+
+  it('a cancellation thrown after the finish part keeps the stream completed', async () => {
+    const { tracer, memory, flush } = setup();
+    await tracer.run({ chatId: CHAT, kind: 'chat_turn' }, async () => {
+      const stream = await tracer.traceStream({}, async () => parts([{ type: 'text-delta', text: 'all' }, finish], { throwAtEnd: new DOMException('stop', 'AbortError') }));
+      await expect(async () => {
+        for await (const part of stream) void part;
+      }).rejects.toThrow('stop');
+    });
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'completed', error: null, normalizedResponse: { content: [{ type: 'text', text: 'all' }] } });
   });
 
   it('the heartbeat starts lazily on the first pull and stops at finalization', async () => {

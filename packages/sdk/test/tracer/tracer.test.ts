@@ -314,6 +314,25 @@ describe('tracer: persistence failures never reach the caller', () => {
     expect(lines.some((l) => l.level === 'warn' && l.message.includes('export failed'))).toBe(true);
   });
 
+  it('the step counter of a run is released when the run ends, even when nothing of the run was written', async () => {
+    const { tracer, exporter, service, flush } = setup();
+    for (let i = 0; i < 5; i++) {
+      exporter.failNext(1, Object.assign(new Error('permission denied'), { code: '42501' }));
+      const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+      run.startStep().end();
+      run.end();
+      await flush();
+    }
+    expect(tracer.stats().pipeline.dropped.orphaned).toBe(15);
+    expect(service.stepCounter.size).toBe(0);
+    const { tracer: full, service: fullService } = setup({ tracer: { pipeline: { maxQueueSize: 1 } } });
+    const run = full.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    run.startStep().end();
+    run.end();
+    expect(full.stats().pipeline.dropped.queueFull).toBe(3);
+    expect(fullService.stepCounter.size).toBe(0);
+  });
+
   it('transient errors are retried with backoff on the clock and then succeed', async () => {
     const { tracer, exporter, memory, flush } = setup();
     exporter.failNext(3);
@@ -491,5 +510,91 @@ describe('tracer: labels (§4, §7 items 26–27)', () => {
     tracer.startRun({ chatId: CHAT, kind: 'chat_turn', label: '' }).end();
     await flush();
     for (const run of memory.runs()) expect(run.summary).toEqual({ step_count: 0, total_input_tokens: 0, total_output_tokens: 0 });
+  });
+
+  it('step.end and step.update check their input at the call: a bad field is left out, the rest is written', async () => {
+    const { tracer, memory, flush, lines } = setup({ tracer: { strict: false } });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    const step = run.startStep({});
+    step.update({ assistantMessageId: -3 as never, response: { content: [{ type: 'text', text: 'partial' }] } });
+    step.end({ status: 'done' as never, assistantMessageId: 1.5 as never, response: { content: [{ type: 'text', text: 'final' }] }, usage });
+    run.end();
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({
+      status: 'completed',
+      assistantMessageId: null,
+      normalizedResponse: { content: [{ type: 'text', text: 'final' }] },
+      usage,
+    });
+    expect(memory.steps()[0]?.finishedAt).not.toBeNull();
+    expect(tracer.stats().invalidInput).toBe(3);
+    expect(tracer.stats().pipeline.failed).toBe(0);
+    expect(lines.filter((l) => l.level === 'warn' && l.message.includes('invalid input'))).toHaveLength(3);
+  });
+
+  it('strict mode: step.end and step.update throw InvalidArgumentError for a bad status or message id', () => {
+    const { tracer } = setup();
+    const step = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' }).startStep({});
+    expect(() => step.update({ assistantMessageId: -1 })).toThrow(InvalidArgumentError);
+    expect(() => step.end({ status: 'done' as never })).toThrow(/unknown status/);
+  });
+
+  it('a span cannot end in_progress: the status is refused and the span ends with its implied outcome', async () => {
+    const { tracer, memory, flush } = setup({ tracer: { strict: false } });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    run.startStep({}).end({ status: 'in_progress' });
+    run.end({ status: 'in_progress' });
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'completed' });
+    expect(memory.runs()[0]).toMatchObject({ status: 'completed' });
+    expect(tracer.stats().invalidInput).toBe(2);
+    const strict = setup().tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    expect(() => strict.end({ status: 'in_progress' })).toThrow(/not in_progress/);
+    expect(() => strict.startStep({}).end({ status: 'in_progress' })).toThrow(InvalidArgumentError);
+  });
+
+  it('step.end({ error }) classifies the error: a cancellation or deadline is interrupted, anything else error', async () => {
+    const { tracer, memory, flush } = setup();
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    run.startStep({}).end({ error: new DOMException('stopped', 'AbortError') });
+    run.startStep({}).end({ error: new DOMException('late', 'TimeoutError') });
+    run.startStep({}).end({ error: new Error('boom') });
+    run.end();
+    await flush();
+    expect(memory.steps().map((s) => s.status)).toEqual(['interrupted', 'interrupted', 'error']);
+  });
+
+  it('update() after end() is refused and counted: the final write stays the record', async () => {
+    const { tracer, memory, flush } = setup();
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    const step = run.startStep({});
+    step.end({ response: { content: [{ type: 'text', text: 'done' }] } });
+    step.update({ response: { text: 'late overwrite' }, error: { message: 'late' } });
+    run.end();
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'completed', error: null, normalizedResponse: { content: [{ type: 'text', text: 'done' }] } });
+    expect(tracer.stats().afterEnd).toBe(1);
+  });
+
+  it('unreadable payloads and a non-string label never throw into the caller', async () => {
+    const { tracer, memory, flush } = setup({ tracer: { strict: false } });
+    const hostile = new Proxy({}, { ownKeys: () => { throw new Error('trap'); } });
+    expect(tracer.startRun({ chatId: CHAT, kind: 'chat_turn', label: 42 as never }).isRecording).toBe(false);
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn', summary: hostile as never });
+    const step = run.startStep({ request: hostile });
+    step.update({ metadata: hostile as never });
+    step.end({ response: hostile, error: hostile, usage });
+    run.end();
+    await flush();
+    expect(memory.runs()).toHaveLength(1);
+    expect(memory.steps()[0]).toMatchObject({
+      status: 'error',
+      normalizedRequest: {},
+      normalizedResponse: null,
+      error: { message: 'the error could not be read', type: 'unreadable' },
+      usage,
+    });
+    expect(tracer.stats().invalidInput).toBe(6);
+    expect(() => setup().tracer.startRun({ chatId: CHAT, kind: 'chat_turn', label: 42 as never })).toThrow(InvalidArgumentError);
   });
 });

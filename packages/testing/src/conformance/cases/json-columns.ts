@@ -18,6 +18,19 @@ const ATTEMPT = {
 /** §3.1: how JSON payload parameters become stored values. */
 export function registerJsonColumnCases(ctx: ContextAccessor): void {
   describe('§3.1 JSON columns: keep, replace, clear', () => {
+    it('a request that serializes to nothing (toJSON → null, a function) is stored as {}, never null', async () => {
+      const c = ctx();
+      const run = await c.run();
+      for (const [n, request] of [
+        [1, { toJSON: () => null }],
+        [2, () => 'not data'],
+      ] as const) {
+        const step = await c.service.createStep({ runId: run.id, chatId: run.chatId, stepNumber: n, operation: 'generate', normalizedRequest: request });
+        expect(step.normalizedRequest).toEqual({});
+        expect((await c.storedStep(step))?.normalizedRequest).toEqual({});
+      }
+    });
+
     it('undefined fields keep every stored JSON column and the assistant message id', async () => {
       const c = ctx();
       const run = await c.run();
