@@ -10,8 +10,9 @@ import { assertBuilt, runCliBinary, seedChat, startCli } from './support.js';
 
 // The built binary against one embedded (PGlite) data directory, shared by the whole file:
 // created by `migrate`, seeded in-process, then read, swept, purged and exported by the CLI.
-// Every command runs here once through the binary (PGlite takes seconds to open, so the
-// detailed cases run in-process in commands.test.ts).
+// Every command runs here through the binary, with the bad input that needs a database (an
+// unknown run); PGlite takes seconds to open, so the detailed cases run in-process in
+// commands.test.ts.
 
 let root: string;
 let dataDir: string;
