@@ -73,9 +73,11 @@ describe('runDemo', () => {
     expect(steps).toHaveLength(1);
     expect(steps[0]?.status).toBe('completed');
     expect(attemptsOf(steps[0]).map((a) => [a.number, a.status, a.response_status, a.retry_classification])).toEqual([
-      [1, 'failed', 429, 'rate_limited'],
+      // The round trip completed (its body arrived, though the client dropped it before retrying).
+      [1, 'completed', 429, 'rate_limited'],
       [2, 'completed', 200, undefined],
     ]);
+    expect(attemptsOf(steps[0])[0]?.response_body).toContain('rate_limit');
     expect(run.summary.has_error).toBeUndefined();
   });
 
