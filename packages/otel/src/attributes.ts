@@ -46,6 +46,12 @@ export const ATTR = {
   legacyCompletion: 'gen_ai.completion',
   errorType: 'error.type',
 
+  // OpenLLMetry (Traceloop) before `gen_ai.operation.name`: prompts and completions are indexed,
+  // `gen_ai.prompt.{i}.role` / `.content`, `gen_ai.completion.{i}.role` / `.content` / `.finish_reason`
+  llmRequestType: 'llm.request.type',
+  llmIsStreaming: 'llm.is_streaming',
+  llmUsageTotalTokens: 'llm.usage.total_tokens',
+
   // Vercel AI SDK telemetry (ai 5.x / 6.x)
   aiOperationId: 'ai.operationId',
   aiModelId: 'ai.model.id',
@@ -84,6 +90,15 @@ export const DEFAULT_CHAT_ID_ATTRIBUTES: readonly string[] = [ATTR.chatId, ATTR.
  * `stream` are chatdebug's own operation names, accepted for spans written by hand.
  */
 export const MODEL_CALL_OPERATIONS: readonly string[] = ['chat', 'generate_content', 'text_completion', 'generate', 'stream'];
+
+/**
+ * `llm.request.type` values that make a span carrying `gen_ai.system` a model call, for
+ * OpenLLMetry-style spans without `gen_ai.operation.name`.
+ */
+export const LLM_REQUEST_TYPES: readonly string[] = ['chat', 'completion'];
+
+/** The `error.type` OTel semconv asks for when the error has no known type. */
+export const OTHER_ERROR_TYPE = '_OTHER';
 
 /** The Vercel AI SDK spans that wrap one provider call, each a chatdebug step. */
 export const AI_SDK_MODEL_CALL_SPANS: readonly string[] = [

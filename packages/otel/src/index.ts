@@ -4,5 +4,5 @@ export { ChatDebugOtelBridge, createOtelMirror, DEFAULT_MAX_ATTRIBUTE_LENGTH, DE
 export type { OtelMirrorOptions } from './mirror/chat-debug-otel-bridge.js';
 export { ChatDebugSpanProcessor } from './ingest/chat-debug-span-processor.js';
 export type { ChatDebugSpanProcessorOptions, SpanProcessorStats } from './ingest/chat-debug-span-processor.js';
-export { ATTR, AI_SDK_MODEL_CALL_SPANS, DEFAULT_CHAT_ID_ATTRIBUTES, MIRROR_OPERATION_NAME, MODEL_CALL_OPERATIONS } from './attributes.js';
+export { ATTR, AI_SDK_MODEL_CALL_SPANS, DEFAULT_CHAT_ID_ATTRIBUTES, LLM_REQUEST_TYPES, MIRROR_OPERATION_NAME, MODEL_CALL_OPERATIONS } from './attributes.js';
 export { VERSION } from './version.js';

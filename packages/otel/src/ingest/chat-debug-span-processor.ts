@@ -2,6 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import { trace } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type {
+  Clock,
   DebugService,
   ExportPipelineOptions,
   JsonObject,
@@ -11,6 +12,7 @@ import type {
   RunSpan,
   Status,
   StepSpan,
+  TimerHandle,
   Tracer,
 } from '@chatdebug/sdk';
 import {
@@ -23,6 +25,7 @@ import {
   isRunKind,
   isUuid,
   newId,
+  worseOutcome,
 } from '@chatdebug/sdk';
 import { ATTR, DEFAULT_CHAT_ID_ATTRIBUTES } from '../attributes.js';
 import { hrTimeToDate } from '../internal/values.js';
@@ -40,9 +43,9 @@ export interface ChatDebugSpanProcessorOptions {
   /** Record through this service (when there is no tracer). */
   service?: DebugService;
   /**
-   * Attributes holding the chat id (a UUID), looked up on the model-call span, then on each
-   * ancestor up to the run's span. @defaultValue `chatdebug.chat_id`, `ai.telemetry.metadata.chatId`,
-   * `gen_ai.conversation.id`
+   * Attributes holding the chat id (a UUID), looked up on the model-call span, then on its known
+   * ancestors nearest first, past the run's span too (at most 32 spans in all).
+   * @defaultValue `chatdebug.chat_id`, `ai.telemetry.metadata.chatId`, `gen_ai.conversation.id`
    */
   chatIdAttributes?: readonly string[];
   /**
@@ -71,10 +74,23 @@ export interface ChatDebugSpanProcessorOptions {
   /**
    * When a span starts while a chatdebug run is active in its async context (`tracer.run`,
    * `withRun`), record its model calls as live steps of that run instead of a new run; spans
-   * started inside an active chatdebug step are skipped (the step already records the call).
+   * started inside an active chatdebug step are skipped (the step already records the call). A
+   * span whose chat id (on it or its ancestors, at start) is another chat's does not join.
    * @defaultValue true
    */
   joinActiveRun?: boolean;
+  /**
+   * How long after a run's span ended its steps may still end, in milliseconds. Then steps still
+   * open are recorded as interrupted at the run span's end time and the run is finalized as
+   * interrupted: an aborted AI SDK stream never ends its `doStream` span. Timed with the
+   * service's clock. @defaultValue 30_000
+   */
+  orphanStepGraceMillis?: number;
+  /**
+   * Most runs kept waiting for steps that outlive their span; past it the oldest is finalized at
+   * once, as when its grace period ends (counted in `evictedRuns`). @defaultValue 1000
+   */
+  maxWaitingRuns?: number;
   /** Queue, concurrency, retry and flush settings of the processor's export pipeline. */
   pipeline?: ExportPipelineOptions;
 }
@@ -94,9 +110,15 @@ export interface SpanProcessorStats {
     invalid: number;
     /** Spans of chatdebug's own mirror or inside an active chatdebug step (already recorded). */
     recordedByChatdebug: number;
-    /** Model-call spans that started after their run's span ended. */
+    /** Model-call spans that started after their run's span (or the chatdebug run they joined) ended. */
     late: number;
   };
+  /** Steps still open when their run was finalized (grace period over, evicted, or shutdown): recorded as interrupted. */
+  orphanedSteps: number;
+  /** Runs finalized before their grace period ended because `maxWaitingRuns` was reached. */
+  evictedRuns: number;
+  /** Runs whose span ended, waiting for steps that are still open. */
+  waitingRuns: number;
   /** User callbacks (`resolveChatId`, `isRunSpan`, `runKind`) that threw. */
   callbackErrors: number;
   /** Unexpected failures inside the processor (logged, never thrown). */
@@ -116,6 +138,10 @@ interface RunEntry {
   readonly open: Set<StepEntry>;
   rootEnded: boolean;
   end: { status: Status; at: Date } | undefined;
+  /** Some step never ended: the run is finalized as interrupted (or error). */
+  orphaned: boolean;
+  /** Fires when the grace period for its open steps is over. */
+  timer: TimerHandle | undefined;
 }
 
 interface StepEntry {
@@ -134,6 +160,8 @@ interface SpanEntry {
   readonly live: RunSpan | undefined;
   /** An ancestor is a model call already: nested model-call spans are part of that step. */
   readonly inStep: boolean;
+  /** A model call recorded as a live step of `live`; the step starts in a span job. */
+  readonly joined: boolean;
   step: StepEntry | undefined;
   liveStep: StepSpan | undefined;
 }
@@ -143,9 +171,18 @@ const IGNORED: Omit<SpanEntry, 'span' | 'parent'> = {
   run: undefined,
   live: undefined,
   inStep: true,
+  joined: false,
   step: undefined,
   liveStep: undefined,
 };
+
+/** Spans searched for a chat id, the first one included: deep enough for real traces, bounded for degenerate ones. */
+const MAX_CHAT_ID_DEPTH = 32;
+
+/** A stream the user stopped ends its run span at once; a slow one still finishes well within this. */
+const DEFAULT_ORPHAN_STEP_GRACE_MILLIS = 30_000;
+
+const DEFAULT_MAX_WAITING_RUNS = 1000;
 
 /**
  * An OpenTelemetry `SpanProcessor` (sdk-trace-base 2.x) that records GenAI spans made by other
@@ -155,15 +192,17 @@ const IGNORED: Omit<SpanEntry, 'span' | 'parent'> = {
  * - a local root span (or one matching `isRunSpan`) becomes a run, started and finished at the
  *   span's times, with the root's status (`ERROR` → error, an abort → interrupted, else completed);
  * - each model-call span under it (`gen_ai.operation.name` chat / generate_content /
- *   text_completion / generate / stream, or the AI SDK's `ai.*.doGenerate` / `ai.*.doStream`)
- *   becomes a step with its operation, model, usage, finish reason, error and times;
+ *   text_completion / generate / stream, OpenLLMetry's `llm.request.type` chat / completion, or
+ *   the AI SDK's `ai.*.doGenerate` / `ai.*.doStream`) becomes a step with its operation, model,
+ *   usage, finish reason, error and times;
  * - the chat id comes from `chatIdAttributes` or `resolveChatId`; without one, nothing is recorded
  *   (counted in {@link ChatDebugSpanProcessor.stats}).
  *
- * `onStart` and `onEnd` only note the span; the writes are built on the next turn of the event
- * loop and go through an export pipeline that keeps each run's writes in order. A run is finalized
- * when its span has ended and so have all its steps (child spans usually end first; a stream may
- * end after). Callbacks never throw. `forceFlush` and `shutdown` flush the writes.
+ * `onStart` and `onEnd` only note the span; the writes are built in span jobs after the callback
+ * returns and go through an export pipeline that keeps each run's writes in order. A run is
+ * finalized when its span has ended and so have all its steps (child spans usually end first; a
+ * stream may end after), or when `orphanStepGraceMillis` passed since its span ended. Callbacks
+ * never throw. `forceFlush` and `shutdown` flush the writes.
  *
  * @example
  * ```ts
@@ -174,6 +213,7 @@ const IGNORED: Omit<SpanEntry, 'span' | 'parent'> = {
 export class ChatDebugSpanProcessor implements SpanProcessor {
   readonly #tracer: Tracer | undefined;
   readonly #logger: Logger;
+  readonly #clock: Clock;
   readonly #pipeline: ExportPipeline;
   readonly #chatIdAttributes: readonly string[];
   readonly #resolveChatId: ((span: ReadableSpan) => string | undefined) | undefined;
@@ -181,11 +221,14 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
   readonly #runKind: RunKind | ((span: ReadableSpan) => RunKind | undefined);
   readonly #read: ReadOptions;
   readonly #joinActiveRun: boolean;
+  readonly #orphanStepGraceMillis: number;
+  readonly #maxWaitingRuns: number;
   readonly #entries = new WeakMap<object, SpanEntry>();
-  /** Runs whose span ended while some of their steps were still open. */
+  /** Runs whose span ended while some of their steps were still open, oldest first. */
   readonly #waiting = new Set<RunEntry>();
   #jobs: Array<() => void> = [];
   #scheduled = false;
+  #scheduledSoon = false;
   #closed = false;
   #shutdown: Promise<void> | undefined;
   readonly #stats = {
@@ -196,6 +239,8 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
     invalid: 0,
     recordedByChatdebug: 0,
     late: 0,
+    orphanedSteps: 0,
+    evictedRuns: 0,
     callbackErrors: 0,
     internalErrors: 0,
   };
@@ -210,8 +255,13 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
     if (typeof runKind === 'string' && !isRunKind(runKind)) throw new InvalidArgumentError('runKind', `invalid run kind ${JSON.stringify(runKind)}`);
     const maxTextRunes = options.maxTextRunes ?? DEFAULT_MAX_TEXT_RUNES;
     if (!Number.isSafeInteger(maxTextRunes) || maxTextRunes < 1) throw new InvalidArgumentError('maxTextRunes', 'expected a positive integer');
+    const grace = options.orphanStepGraceMillis ?? DEFAULT_ORPHAN_STEP_GRACE_MILLIS;
+    if (!Number.isSafeInteger(grace) || grace < 0) throw new InvalidArgumentError('orphanStepGraceMillis', 'expected a non-negative integer');
+    const maxWaitingRuns = options.maxWaitingRuns ?? DEFAULT_MAX_WAITING_RUNS;
+    if (!Number.isSafeInteger(maxWaitingRuns) || maxWaitingRuns < 1) throw new InvalidArgumentError('maxWaitingRuns', 'expected a positive integer');
     this.#tracer = options.tracer;
     this.#logger = service.logger;
+    this.#clock = service.clock;
     this.#pipeline = new ExportPipeline(service, options.pipeline);
     this.#chatIdAttributes = [...(options.chatIdAttributes ?? DEFAULT_CHAT_ID_ATTRIBUTES)];
     this.#resolveChatId = options.resolveChatId;
@@ -219,6 +269,8 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
     this.#runKind = runKind;
     this.#read = { captureContent: options.captureContent ?? true, maxTextRunes };
     this.#joinActiveRun = options.joinActiveRun ?? true;
+    this.#orphanStepGraceMillis = grace;
+    this.#maxWaitingRuns = maxWaitingRuns;
   }
 
   /** Notes a started span: links it to its parent, and opens a step for a model call. Never throws. */
@@ -231,7 +283,7 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
     }
   }
 
-  /** Notes an ended span; its writes are queued on the next turn of the event loop. Never throws. */
+  /** Notes an ended span; its writes are built in a span job after this returns. Never throws. */
   onEnd(span: ReadableSpan): void {
     if (this.#closed) return;
     try {
@@ -254,7 +306,8 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
 
   /**
    * Stops recording, finalizes runs whose span ended (steps still open are recorded as
-   * interrupted), and flushes. Runs once. The tracer or service passed in is flushed, not shut down.
+   * interrupted, and so is their run), and flushes. Runs once. The tracer or service passed in is
+   * flushed, not shut down.
    */
   shutdown(): Promise<void> {
     this.#shutdown ??= (async () => {
@@ -279,6 +332,9 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
       stepsRecorded: s.stepsRecorded,
       stepsJoined: s.stepsJoined,
       skipped: { noChatId: s.noChatId, invalid: s.invalid, recordedByChatdebug: s.recordedByChatdebug, late: s.late },
+      orphanedSteps: s.orphanedSteps,
+      evictedRuns: s.evictedRuns,
+      waitingRuns: this.#waiting.size,
       callbackErrors: s.callbackErrors,
       internalErrors: s.internalErrors,
       pendingSpans: this.#jobs.length,
@@ -297,8 +353,10 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
     }
     let run = parent?.run;
     let live = parent?.live;
-    const inStep = parent !== undefined && (parent.inStep || parent.step !== undefined || parent.liveStep !== undefined);
+    const inStep = parent !== undefined && (parent.inStep || parent.step !== undefined || parent.joined);
     const mirroredRun = attributes[ATTR.runId] !== undefined;
+    // Decided at start: a chat id set later cannot move a step that is already recording.
+    if (live && !sameChat(this.#chatIdOn(span), live)) live = undefined;
     if (!run && !live && !mirroredRun) {
       if (this.#joinActiveRun) {
         const step = activeStep();
@@ -308,18 +366,21 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
           return;
         }
         const active = activeRun();
-        if (active?.isRecording && !active.ended) live = active;
+        if (active?.isRecording && !active.ended && sameChat(this.#chatIdFrom(span, parent), active)) live = active;
       }
       if (!live && this.#startsRun(span, parent)) run = this.#newRun(span);
     }
     const modelCall = !inStep && !mirroredRun && isModelCallSpan(span);
     if (modelCall && !run && !live) run = this.#newRun(span);
-    const entry: SpanEntry = { span, parent, ignored: false, run, live, inStep, step: undefined, liveStep: undefined };
+    const joined = modelCall && live !== undefined;
+    const entry: SpanEntry = { span, parent, ignored: false, run, live, inStep, joined, step: undefined, liveStep: undefined };
     this.#entries.set(span, entry);
     if (!modelCall) return;
     if (live) {
-      entry.liveStep = live.startStep({ operation: stepOperation(span), request: readRequest(span, this.#read) });
-      this.#stats.stepsJoined++;
+      // Reading the prompt and sanitizing it can take tens of milliseconds for a large one: a span
+      // job does it, soon enough that the step starts before the caller's run can end.
+      const target = live;
+      this.#enqueue(() => this.#startJoinedStep(target, entry), true);
       return;
     }
     if (!run) return;
@@ -337,10 +398,7 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
   #end(span: ReadableSpan): void {
     const entry = this.#entries.get(span);
     if (!entry || entry.ignored) return;
-    if (entry.liveStep) {
-      const outcome = readOutcome(span, this.#read);
-      entry.liveStep.end({ status: outcome.status, response: outcome.response, usage: outcome.usage, error: outcome.error, metadata: outcome.metadata });
-    }
+    if (entry.joined) this.#enqueue(() => this.#endJoinedStep(entry), true);
     const run = entry.run;
     const step = entry.step;
     if (run && step) this.#enqueue(() => this.#finishStep(run, step));
@@ -351,6 +409,30 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
         this.#maybeFinalize(run);
       });
     }
+  }
+
+  #startJoinedStep(run: RunSpan, entry: SpanEntry): void {
+    if (run.ended) {
+      this.#stats.late++;
+      return;
+    }
+    const span = entry.span;
+    entry.liveStep = run.startStep({ operation: stepOperation(span), request: readRequest(span, this.#read), startTime: hrTimeToDate(span.startTime) });
+    this.#stats.stepsJoined++;
+  }
+
+  #endJoinedStep(entry: SpanEntry): void {
+    const step = entry.liveStep;
+    if (!step) return;
+    const outcome = readOutcome(entry.span, this.#read);
+    step.end({
+      status: outcome.status,
+      response: outcome.response,
+      usage: outcome.usage,
+      error: outcome.error,
+      metadata: outcome.metadata,
+      endTime: outcome.finishedAt,
+    });
   }
 
   #startsRun(span: Span, parent: SpanEntry | undefined): boolean {
@@ -374,6 +456,8 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
       open: new Set(),
       rootEnded: false,
       end: undefined,
+      orphaned: false,
+      timer: undefined,
     };
   }
 
@@ -384,7 +468,7 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
     const span = step.entry.span;
     const request = readRequest(span, this.#read);
     if (run.state === 'pending') {
-      const chatId = this.#chatIdOf(step.entry, run);
+      const chatId = this.#chatIdFrom(span, step.entry.parent);
       if (chatId === undefined) {
         if (final) this.#stats.noChatId++;
         return false;
@@ -440,6 +524,8 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
   }
 
   #finishStep(run: RunEntry, step: StepEntry): void {
+    // Already recorded as interrupted (its grace period ended first): the run is final.
+    if (step.state === 'done') return;
     run.open.delete(step);
     if (this.#createStep(run, step, true)) {
       const span = step.entry.span;
@@ -471,25 +557,62 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
     const end = run.end;
     if (!end || run.state === 'finalized') return;
     if (run.open.size > 0) {
-      this.#waiting.add(run);
+      this.#wait(run);
       return;
     }
-    this.#waiting.delete(run);
+    if (this.#waiting.delete(run)) {
+      this.#clock.clearTimeout(run.timer);
+      run.timer = undefined;
+    }
     const created = run.state === 'created';
     run.state = 'finalized';
     if (!created) return;
+    const status = run.orphaned ? worseOutcome(end.status, 'interrupted') : end.status;
     this.#pipeline.enqueue({
       type: 'finalizeRun',
       runId: run.id,
-      params: { runId: run.id, chatId: run.chatId as string, status: end.status, seedSummary: run.seed, at: end.at },
+      params: { runId: run.id, chatId: run.chatId as string, status, seedSummary: run.seed, at: end.at },
     });
   }
 
-  /** At shutdown: steps still open under an ended run are recorded as interrupted at the run's end. */
+  /**
+   * Keeps an ended run until its open steps end, for at most the grace period. The set is bounded:
+   * a server with many aborted streams would otherwise pin every prompt for that long.
+   */
+  #wait(run: RunEntry): void {
+    if (this.#waiting.has(run)) return;
+    if (this.#waiting.size >= this.#maxWaitingRuns) {
+      const oldest = this.#waiting.values().next().value;
+      if (oldest) {
+        this.#stats.evictedRuns++;
+        this.#abandonOpenSteps(oldest);
+      }
+    }
+    this.#waiting.add(run);
+    run.timer = this.#clock.setTimeout(() => this.#graceOver(run), this.#orphanStepGraceMillis);
+    run.timer.unref?.();
+  }
+
+  #graceOver(run: RunEntry): void {
+    try {
+      run.timer = undefined;
+      // A step whose span ended just now is still a queued job: let it finish normally.
+      this.#drain();
+      if (run.state !== 'finalized') this.#abandonOpenSteps(run);
+    } catch (error) {
+      this.#internalError('grace timer', error);
+    }
+  }
+
+  /** Steps still open under an ended run are recorded as interrupted at the run's end; the run is finalized. */
   #abandonOpenSteps(run: RunEntry): void {
     const at = run.end?.at;
-    for (const step of run.open) {
-      if (step.state === 'created' && at) {
+    const open = [...run.open];
+    run.open.clear();
+    for (const step of open) {
+      if (at && this.#createStep(run, step, true)) {
+        this.#stats.orphanedSteps++;
+        run.orphaned = true;
         this.#pipeline.enqueue({
           type: 'updateStep',
           runId: run.id,
@@ -499,21 +622,24 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
       }
       step.state = 'done';
     }
-    run.open.clear();
     this.#maybeFinalize(run);
   }
 
   /**
-   * The chat id from the step's span up to the run's span: `resolveChatId` first, then the
-   * attributes. Undefined when none is found; null when the resolver threw (fail closed).
+   * The chat id on `span`, else on its known ancestors, nearest first (bounded): `resolveChatId`
+   * first, then the attributes. Undefined when none is found; null when the resolver threw (fail
+   * closed). It does not stop at the run's span: an outer span (an HTTP request, a workflow) often
+   * carries the chat id while the run is a model call of its own.
    */
-  #chatIdOf(entry: SpanEntry, run: RunEntry): string | undefined | null {
-    for (let current: SpanEntry | undefined = entry; current; current = current.parent) {
+  #chatIdFrom(span: Span, parent: SpanEntry | undefined): string | undefined | null {
+    const own = this.#chatIdOn(span);
+    if (own !== undefined) return own;
+    let current = parent;
+    for (let depth = 1; current && depth < MAX_CHAT_ID_DEPTH; depth++, current = current.parent) {
       const found = this.#chatIdOn(current.span);
       if (found !== undefined) return found;
-      if (current.span === run.span) return undefined;
     }
-    return this.#chatIdOn(run.span);
+    return undefined;
   }
 
   #chatIdOn(span: Span): string | undefined | null {
@@ -548,8 +674,22 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
     }
   }
 
-  #enqueue(job: () => void): void {
+  /**
+   * Queues a span job. Jobs run in order, on the next turn of the event loop; with `soon` (work
+   * on a live chatdebug run) at the next microtask checkpoint instead, still after the span
+   * callback returned: the caller's `tracer.run(...)` typically ends its run in the same
+   * microtask flush that resolves the awaited model call, before a `setImmediate` would fire, and
+   * an ended run takes no more steps.
+   */
+  #enqueue(job: () => void, soon = false): void {
     this.#jobs.push(job);
+    if (soon && !this.#scheduledSoon) {
+      this.#scheduledSoon = true;
+      queueMicrotask(() => {
+        this.#scheduledSoon = false;
+        this.#drain();
+      });
+    }
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => this.#drain());
@@ -588,4 +728,9 @@ export class ChatDebugSpanProcessor implements SpanProcessor {
       // A logger that throws must not break the caller's span.
     }
   }
+}
+
+/** A span that names another chat (or whose resolver threw, null) must not join the run. */
+function sameChat(chatId: string | undefined | null, run: RunSpan): boolean {
+  return chatId === undefined || chatId === run.chatId;
 }

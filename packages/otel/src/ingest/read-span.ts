@@ -3,8 +3,8 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { JsonObject, JsonValue, Operation, Status, Usage } from '@chatdebug/sdk';
 import { boundText, classifyCallError, isJsonObject, truncateLabel } from '@chatdebug/sdk';
-import { AI_SDK_MODEL_CALL_SPANS, ATTR, MODEL_CALL_OPERATIONS } from '../attributes.js';
-import { fromAiSdkPrompt, fromAiSdkToolCalls, fromAiSdkTools, fromSemconvMessages } from '../internal/messages.js';
+import { AI_SDK_MODEL_CALL_SPANS, ATTR, LLM_REQUEST_TYPES, MODEL_CALL_OPERATIONS } from '../attributes.js';
+import { fromAiSdkPrompt, fromAiSdkToolCalls, fromAiSdkTools, fromIndexedMessages, fromSemconvMessages } from '../internal/messages.js';
 import { compact, hrTimeToDate, numberAttribute, parseJson, stringAttribute, stringsAttribute } from '../internal/values.js';
 
 /** The span fields the processor reads; a started SDK span and an ended one both have them. */
@@ -25,18 +25,27 @@ function isAiSdkModelCall(span: SpanView): boolean {
   return AI_SDK_MODEL_CALL_SPANS.includes(aiOperationId(span));
 }
 
-/** True for a span that wraps one model call: an AI SDK `do*` span or a GenAI model operation. */
+/**
+ * True for a span that wraps one model call: an AI SDK `do*` span, a GenAI model operation, or an
+ * OpenLLMetry-style span (`gen_ai.system` with `llm.request.type` chat / completion).
+ */
 export function isModelCallSpan(span: SpanView): boolean {
   if (isAiSdkModelCall(span)) return true;
-  const operation = span.attributes[ATTR.operationName];
-  return typeof operation === 'string' && MODEL_CALL_OPERATIONS.includes(operation);
+  const attributes = span.attributes;
+  const operation = attributes[ATTR.operationName];
+  if (operation !== undefined) return typeof operation === 'string' && MODEL_CALL_OPERATIONS.includes(operation);
+  const requestType = attributes[ATTR.llmRequestType];
+  return typeof requestType === 'string' && LLM_REQUEST_TYPES.includes(requestType) && stringAttribute(attributes, ATTR.system) !== undefined;
 }
 
-/** `stream` for AI SDK `doStream` spans, `gen_ai.operation.name = stream` or `gen_ai.request.stream = true`. */
+/**
+ * `stream` for AI SDK `doStream` spans, `gen_ai.operation.name = stream`,
+ * `gen_ai.request.stream = true` or `llm.is_streaming = true`.
+ */
 export function stepOperation(span: SpanView): Operation {
   const attributes = span.attributes;
   if (aiOperationId(span).endsWith('.doStream')) return 'stream';
-  if (attributes[ATTR.operationName] === 'stream' || attributes[ATTR.requestStream] === true) return 'stream';
+  if (attributes[ATTR.operationName] === 'stream' || attributes[ATTR.requestStream] === true || attributes[ATTR.llmIsStreaming] === true) return 'stream';
   return 'generate';
 }
 
@@ -58,7 +67,8 @@ export function readRequest(span: SpanView, options: ReadOptions): JsonObject {
     const messages =
       fromAiSdkPrompt(parseJson(attributes[ATTR.aiPromptMessages]), options.maxTextRunes) ??
       fromSemconvMessages(parseJson(attributes[ATTR.inputMessages]), options.maxTextRunes) ??
-      fromSemconvMessages(parseJson(attributes[ATTR.legacyPrompt]), options.maxTextRunes);
+      fromSemconvMessages(parseJson(attributes[ATTR.legacyPrompt]), options.maxTextRunes) ??
+      fromIndexedMessages(attributes, ATTR.legacyPrompt, options.maxTextRunes);
     if (messages) request.messages = messages;
   }
   const tools = fromAiSdkTools(stringsAttribute(attributes[ATTR.aiPromptTools]), parseJson);
@@ -94,7 +104,7 @@ export function readUsage(attributes: Attributes): Usage | undefined {
   const usage: Usage = {};
   if (input !== undefined) usage.input_tokens = input;
   if (output !== undefined) usage.output_tokens = output;
-  const total = numberAttribute(attributes, ATTR.aiUsageTotalTokens, ATTR.totalTokens) ?? (input !== undefined && output !== undefined ? input + output : undefined);
+  const total = numberAttribute(attributes, ATTR.aiUsageTotalTokens, ATTR.totalTokens, ATTR.llmUsageTotalTokens) ?? (input !== undefined && output !== undefined ? input + output : undefined);
   if (total !== undefined) usage.total_tokens = total;
   const reasoning = numberAttribute(attributes, ATTR.usageReasoningTokens, ATTR.aiUsageReasoningTokens);
   if (reasoning !== undefined) usage.reasoning_tokens = reasoning;
@@ -105,9 +115,12 @@ export function readUsage(attributes: Attributes): Usage | undefined {
   return Object.keys(usage).length > 0 ? usage : undefined;
 }
 
-/** The finish reason (`gen_ai.response.finish_reasons[0]`, `ai.response.finishReason`). */
+/** The finish reason (`gen_ai.response.finish_reasons[0]`, `ai.response.finishReason`, `gen_ai.completion.0.finish_reason`). */
 export function readFinishReason(attributes: Attributes): string | undefined {
-  return stringsAttribute(attributes[ATTR.responseFinishReasons])?.[0] ?? stringAttribute(attributes, ATTR.aiResponseFinishReason);
+  return (
+    stringsAttribute(attributes[ATTR.responseFinishReasons])?.[0] ??
+    stringAttribute(attributes, ATTR.aiResponseFinishReason, `${ATTR.legacyCompletion}.0.finish_reason`)
+  );
 }
 
 /** What a finished model-call span says about its step. */
@@ -180,7 +193,9 @@ function readContent(span: SpanView, maxRunes: number): JsonValue[] {
   if (output) return output.flatMap((message) => (Array.isArray(message.parts) ? message.parts : []));
   const completion = stringAttribute(attributes, ATTR.legacyCompletion);
   if (completion) content.push(textPart('text', completion, maxRunes));
-  return content;
+  if (content.length > 0) return content;
+  const indexed = fromIndexedMessages(attributes, ATTR.legacyCompletion, maxRunes);
+  return indexed ? indexed.flatMap((message) => message.parts as JsonValue[]) : content;
 }
 
 function textPart(type: string, text: string, maxRunes: number): JsonObject {

@@ -1,3 +1,4 @@
+import type { Attributes } from '@opentelemetry/api';
 import type { JsonObject, JsonValue } from '@chatdebug/sdk';
 import { boundText, isJsonObject } from '@chatdebug/sdk';
 import { compact, field, stringField } from './values.js';
@@ -10,6 +11,7 @@ import { compact, field, stringField } from './values.js';
 //   | { type: 'reasoning', content } ...], finish_reason? }
 // - the AI SDK's `ai.prompt.messages` (LanguageModelV3Prompt): { role, content: string | [{ type:
 //   'text', text } | { type: 'tool-call', toolCallId, toolName, input } | { type: 'tool-result', ... }] }
+// - OpenLLMetry's indexed attributes: `gen_ai.prompt.0.role`, `gen_ai.prompt.0.content`, ...
 
 /** A text part bounded to `maxRunes`, with the original length when cut (as chatdebug stores it). */
 function textPart(type: string, text: string, maxRunes: number): JsonObject {
@@ -99,6 +101,25 @@ function fromSemconvPart(part: JsonValue, maxRunes: number): JsonObject | undefi
     default:
       return compact({ type: typeof part.type === 'string' ? part.type : 'unknown', media_type: part.mime_type });
   }
+}
+
+/** More messages than any real prompt has; bounds the scan of indexed attributes. */
+const MAX_INDEXED_MESSAGES = 1000;
+
+/**
+ * OpenLLMetry's indexed messages (`{prefix}.{i}.role`, `{prefix}.{i}.content`, from 0 until one is
+ * missing) → chatdebug normalized messages with one text part each.
+ */
+export function fromIndexedMessages(attributes: Attributes, prefix: string, maxRunes: number): JsonObject[] | undefined {
+  const out: JsonObject[] = [];
+  for (let index = 0; index < MAX_INDEXED_MESSAGES; index++) {
+    const role = attributes[`${prefix}.${index}.role`];
+    const content = attributes[`${prefix}.${index}.content`];
+    if (role === undefined && content === undefined) break;
+    const parts = typeof content === 'string' && content !== '' ? [textPart('text', content, maxRunes)] : [];
+    out.push({ role: typeof role === 'string' ? role : 'user', parts });
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 /** The AI SDK's prompt (`ai.prompt.messages`) → chatdebug normalized messages. File data is never kept. */

@@ -14,7 +14,7 @@ import type {
   StepUpdateEvent,
 } from '@chatdebug/sdk';
 import { InvalidArgumentError, isJsonObject } from '@chatdebug/sdk';
-import { ATTR, MIRROR_OPERATION_NAME } from '../attributes.js';
+import { ATTR, MIRROR_OPERATION_NAME, OTHER_ERROR_TYPE } from '../attributes.js';
 import { toSemconvMessages, toSemconvOutput } from '../internal/messages.js';
 import { bounded, field, numberField, stringField } from '../internal/values.js';
 import { VERSION } from '../version.js';
@@ -47,11 +47,18 @@ export interface OtelMirrorOptions {
   maxAttributeLength?: number;
 }
 
+/** An error as the span shows it. */
+interface SpanError {
+  readonly message: string | undefined;
+  readonly type: string | undefined;
+}
+
 interface MirroredRun {
   readonly span: OtelSpan;
   provider: string | undefined;
   model: string | undefined;
-  lastError: string | undefined;
+  /** The last failed step's error: a run that ends in error reports it first. */
+  lastError: SpanError | undefined;
   ended: boolean;
 }
 
@@ -146,7 +153,9 @@ export class ChatDebugOtelBridge implements SpanListener {
     const state = this.#runs.get(run);
     if (!state || state.ended) return;
     state.ended = true;
-    endWithStatus(state.span, event.status, state.lastError ?? `run ended with status ${event.status}`, undefined);
+    const failure = state.lastError ?? spanError(event.error);
+    // The exception event belongs on the step that failed, or on the caller's own span.
+    endWithStatus(state.span, event.status, failure.message ?? `run ended with status ${event.status}`, failure.type, false);
     state.span.end(event.endTime);
   }
 
@@ -215,10 +224,9 @@ export class ChatDebugOtelBridge implements SpanListener {
     }
     // The stored number may differ from the requested one after a collision.
     span.setAttribute(ATTR.stepNumber, step.stepNumber);
-    const error = isJsonObject(event.error) ? event.error : undefined;
-    const message = stringField(error, 'message');
-    if (event.status === 'error' && state.run) state.run.lastError = message ?? state.run.lastError;
-    endWithStatus(span, event.status, message ?? `step ended with status ${event.status}`, stringField(error, 'type'));
+    const failure = spanError(event.error);
+    if (event.status === 'error' && state.run && failure.message !== undefined) state.run.lastError = failure;
+    endWithStatus(span, event.status, failure.message ?? `step ended with status ${event.status}`, failure.type, true);
     span.end(event.endTime);
   }
 
@@ -282,17 +290,22 @@ function setNumber(attributes: Attributes, key: string, value: number | undefine
   if (value !== undefined) attributes[key] = value;
 }
 
+/** The message and type of a normalized error (`{ message, type }`). */
+function spanError(error: JsonValue | null | undefined): SpanError {
+  const value = error ?? undefined;
+  return { message: stringField(value, 'message'), type: stringField(value, 'type') };
+}
+
 /**
- * Status mapping: error → `ERROR` with the message (and `error.type` plus an exception event for
- * steps); completed and interrupted → `UNSET`, as OTel asks of instrumentation libraries (a user's
+ * Status mapping: error → `ERROR` with the message and `error.type` (`_OTHER` when the type is
+ * unknown, as semconv asks), plus an exception event for a step whose error type is known;
+ * completed and interrupted → `UNSET`, as OTel asks of instrumentation libraries (a user's
  * cancellation is not a failure). `chatdebug.status` always carries the exact status.
  */
-function endWithStatus(span: OtelSpan, status: Status, message: string, errorType: string | undefined): void {
+function endWithStatus(span: OtelSpan, status: Status, message: string, errorType: string | undefined, exception: boolean): void {
   span.setAttribute(ATTR.status, status);
   if (status !== 'error') return;
-  if (errorType) {
-    span.setAttribute(ATTR.errorType, errorType);
-    span.recordException({ name: errorType, message });
-  }
+  span.setAttribute(ATTR.errorType, errorType || OTHER_ERROR_TYPE);
+  if (exception && errorType) span.recordException({ name: errorType, message });
   span.setStatus({ code: SpanStatusCode.ERROR, message });
 }

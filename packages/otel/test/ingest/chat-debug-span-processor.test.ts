@@ -7,8 +7,8 @@ import { generateText, stepCountIs, streamText, tool } from 'ai';
 import { MockLanguageModelV3, convertArrayToReadableStream } from 'ai/test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { RunRecord, StepRecord, Tracer } from '@chatdebug/sdk';
-import { DebugService, InvalidArgumentError, createTracer, newId, silentLogger } from '@chatdebug/sdk';
+import type { RunRecord, SpanListener, StepRecord, Tracer } from '@chatdebug/sdk';
+import { DebugService, InvalidArgumentError, createTracer, newId, silentLogger, withRun } from '@chatdebug/sdk';
 import { MemoryExporter, MockClock } from '@chatdebug/testing';
 import type { ChatDebugSpanProcessorOptions } from '@chatdebug/otel';
 import { ChatDebugSpanProcessor, createOtelMirror } from '@chatdebug/otel';
@@ -50,6 +50,7 @@ function streamModel(deltas: readonly string[]): MockLanguageModelV3 {
 
 interface Harness {
   exporter: MemoryExporter;
+  clock: MockClock;
   tracer: Tracer;
   processor: ChatDebugSpanProcessor;
   spans: InMemorySpanExporter;
@@ -57,13 +58,14 @@ interface Harness {
   otel: OtelTracer;
 }
 
-function setup(options: Omit<ChatDebugSpanProcessorOptions, 'tracer' | 'service'> & { tracer?: Tracer } = {}): Harness {
-  const exporter = new MemoryExporter();
-  const tracer = options.tracer ?? createTracer({ exporter, clock: new MockClock(), logger: silentLogger });
+function setup(options: Omit<ChatDebugSpanProcessorOptions, 'tracer' | 'service'> & { tracer?: Tracer; exporter?: MemoryExporter } = {}): Harness {
+  const exporter = options.exporter ?? new MemoryExporter();
+  const clock = new MockClock();
+  const tracer = options.tracer ?? createTracer({ exporter, clock, logger: silentLogger });
   const processor = new ChatDebugSpanProcessor({ ...options, tracer });
   const spans = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [processor, new SimpleSpanProcessor(spans)] });
-  return { exporter, tracer, processor, spans, provider, otel: provider.getTracer('test') };
+  return { exporter, clock, tracer, processor, spans, provider, otel: provider.getTracer('test') };
 }
 
 function finished(spans: InMemorySpanExporter, name: string): ReadableSpan[] {
@@ -244,9 +246,29 @@ describe('ChatDebugSpanProcessor with the Vercel AI SDK', () => {
     expect(run.summary).toMatchObject({ has_error: true });
   });
 
-  it('records model calls inside an active chatdebug run as steps of that run', async () => {
-    const { exporter, processor, tracer, otel } = setup();
+  it('records a stream error chunk as an error step with the generic finish-reason error (the AI SDK keeps no more)', async () => {
+    const { exporter, processor, otel } = setup();
+    const model = new MockLanguageModelV3({
+      doStream: {
+        stream: convertArrayToReadableStream([
+          { type: 'stream-start', warnings: [] },
+          { type: 'error', error: new Error('overloaded') },
+        ]),
+      },
+    });
+    const result = streamText({ model, prompt: 'Hi', onError: () => {}, experimental_telemetry: { isEnabled: true, tracer: otel, metadata: { chatId: newId() } } });
+    await result.consumeStream();
+    await processor.forceFlush();
+
+    const step = only(single(exporter).steps);
+    expect(step).toMatchObject({ status: 'error', error: { message: 'the model reported an error (finish reason "error")', type: 'FinishReasonError' } });
+    expect(JSON.stringify(step)).not.toContain('overloaded');
+  });
+
+  it('records model calls inside an active chatdebug run as steps of that run, timed by their spans', async () => {
+    const { exporter, processor, tracer, spans, otel } = setup();
     const chatId = newId();
+    // The run ends in the same microtask flush as the last call returns: the steps must be in it.
     await tracer.run({ chatId, kind: 'chat_turn', label: 'joined' }, async () => {
       await generateText({ model: textModel('one'), prompt: 'first', experimental_telemetry: { isEnabled: true, tracer: otel } });
       await generateText({ model: textModel('two'), prompt: 'second', experimental_telemetry: { isEnabled: true, tracer: otel } });
@@ -259,7 +281,76 @@ describe('ChatDebugSpanProcessor with the Vercel AI SDK', () => {
       [1, 'completed', 'one'],
       [2, 'completed', 'two'],
     ]);
+    const calls = finished(spans, 'ai.generateText.doGenerate');
+    // The tracer's MockClock stands still at 2026-01-01: these times can only come from the spans.
+    expect(steps.map((step) => [step.startedAt.getTime(), step.finishedAt?.getTime()])).toEqual(calls.map((call) => [startOf(call), endOf(call)]));
     expect(processor.stats()).toMatchObject({ runsRecorded: 0, stepsRecorded: 0, stepsJoined: 2 });
+  });
+
+  it('does not join an active run of another chat: the call becomes a run of its own', async () => {
+    const { exporter, processor, tracer, otel } = setup();
+    const activeChat = newId();
+    const otherChat = newId();
+    await tracer.run({ chatId: activeChat, kind: 'chat_turn' }, async () => {
+      await generateText({ model: textModel('mine'), prompt: 'same chat', experimental_telemetry: { isEnabled: true, tracer: otel, metadata: { chatId: activeChat } } });
+      await generateText({ model: textModel('theirs'), prompt: 'other chat', experimental_telemetry: { isEnabled: true, tracer: otel, metadata: { chatId: otherChat } } });
+    });
+    await processor.forceFlush();
+
+    const active = only(exporter.runs().filter((run) => run.chatId === activeChat));
+    const other = only(exporter.runs().filter((run) => run.chatId === otherChat));
+    expect(only(exporter.steps(active.id)).normalizedResponse).toMatchObject({ content: [{ text: 'mine' }] });
+    expect(only(exporter.steps(other.id)).normalizedResponse).toMatchObject({ content: [{ text: 'theirs' }] });
+    expect(other).toMatchObject({ status: 'completed', summary: { first_message: 'other chat' } });
+    expect(processor.stats()).toMatchObject({ runsRecorded: 1, stepsRecorded: 1, stepsJoined: 1 });
+  });
+
+  it('records an aborted streamText as interrupted once the grace period for its never-ended stream span is over', async () => {
+    const { exporter, clock, processor, spans, otel } = setup({ orphanStepGraceMillis: 5_000 });
+    const chatId = newId();
+    const controller = new AbortController();
+    const model = new MockLanguageModelV3({
+      provider: 'mock-provider',
+      modelId: 'mock-stream-model',
+      doStream: async ({ abortSignal }) => ({
+        stream: new ReadableStream({
+          start(stream) {
+            stream.enqueue({ type: 'stream-start', warnings: [] });
+            stream.enqueue({ type: 'text-start', id: 't1' });
+            stream.enqueue({ type: 'text-delta', id: 't1', delta: 'Once upon' });
+            // Like a provider's fetch: the body fails when the request is aborted, and never finishes otherwise.
+            abortSignal?.addEventListener('abort', () => stream.error(abortSignal.reason));
+          },
+        }),
+      }),
+    });
+    const result = streamText({ model, prompt: 'Tell me a long story', abortSignal: controller.signal, experimental_telemetry: { isEnabled: true, tracer: otel, metadata: { chatId } } });
+    const parts: string[] = [];
+    for await (const part of result.fullStream) {
+      parts.push(part.type);
+      if (part.type === 'text-delta') controller.abort();
+    }
+    await Promise.resolve(result.finishReason).catch(() => undefined);
+    await processor.forceFlush();
+
+    expect(parts).toContain('abort');
+    const root = only(finished(spans, 'ai.streamText'));
+    expect(root.status.code).toBe(SpanStatusCode.UNSET);
+    // The AI SDK never ends the doStream span of an aborted stream.
+    expect(finished(spans, 'ai.streamText.doStream')).toEqual([]);
+    expect(single(exporter).run.status).toBe('in_progress');
+    expect(processor.stats().waitingRuns).toBe(1);
+
+    clock.advance(4_999);
+    await processor.forceFlush();
+    expect(single(exporter).run.status).toBe('in_progress');
+
+    clock.advance(1);
+    await processor.forceFlush();
+    const { run, steps } = single(exporter);
+    expect(run).toMatchObject({ status: 'interrupted', finishedAt: new Date(endOf(root)), summary: { step_count: 1 } });
+    expect(only(steps)).toMatchObject({ operation: 'stream', status: 'interrupted', finishedAt: new Date(endOf(root)) });
+    expect(processor.stats()).toMatchObject({ orphanedSteps: 1, waitingRuns: 0, internalErrors: 0 });
   });
 
   it('shares one provider with the mirror: AI SDK calls in a mirrored run join it, nothing loops', async () => {
@@ -454,6 +545,178 @@ describe('ChatDebugSpanProcessor with plain GenAI spans', () => {
     expect(processor.stats().callbackErrors).toBeGreaterThan(0);
   });
 
+  it('joins an active run without reading the span in onStart or onEnd, at the span start and end times', async () => {
+    const exporter = new MemoryExporter();
+    const calls: string[] = [];
+    const listener: SpanListener = {
+      onStepStart: (_step, event) => calls.push(`start ${event.startTime.toISOString()}`),
+      onStepEnd: (_step, event) => calls.push(`end ${event.status} ${event.endTime.toISOString()}`),
+    };
+    const tracer = createTracer({ exporter, clock: new MockClock(), logger: silentLogger, listeners: [listener] });
+    const { processor, otel } = setup({ tracer });
+    const chatId = newId();
+    const past = Date.UTC(2020, 0, 1);
+    const run = tracer.startRun({ chatId, kind: 'chat_turn' });
+    const call = withRun(run, () =>
+      chatSpan(otel, ROOT_CONTEXT, past, { 'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'a long prompt' }] }]) }),
+    );
+    expect(calls).toEqual([]);
+    expect(processor.stats().pendingSpans).toBe(1);
+    await processor.forceFlush();
+    expect(calls).toEqual(['start 2020-01-01T00:00:00.000Z']);
+
+    call.setAttribute('gen_ai.response.finish_reasons', ['stop']);
+    call.end(new Date(past + 1500));
+    expect(calls).toHaveLength(1);
+    await processor.forceFlush();
+    expect(calls).toEqual(['start 2020-01-01T00:00:00.000Z', 'end completed 2020-01-01T00:00:01.500Z']);
+
+    run.end();
+    await tracer.forceFlush();
+    const step = only(exporter.steps(run.id));
+    expect(step).toMatchObject({ status: 'completed', startedAt: new Date(past), finishedAt: new Date(past + 1500) });
+    expect(step.normalizedRequest).toEqual({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'a long prompt' }] }] });
+    expect(processor.stats()).toMatchObject({ stepsJoined: 1, runsRecorded: 0 });
+  });
+
+  it('counts a joined call as late when its chatdebug run ended before the step could start', async () => {
+    const { exporter, processor, tracer, otel } = setup();
+    const run = tracer.startRun({ chatId: newId(), kind: 'chat_turn' });
+    withRun(run, () => chatSpan(otel, ROOT_CONTEXT, T0, {}).end(new Date(T0 + 1)));
+    // Synchronously, before any span job ran.
+    run.end();
+    await processor.forceFlush();
+    expect(exporter.steps(run.id)).toEqual([]);
+    expect(processor.stats()).toMatchObject({ stepsJoined: 0, skipped: { late: 1 }, internalErrors: 0 });
+  });
+
+  it('finds the chat id on spans above the run span, up to 32 spans up', async () => {
+    const { exporter, processor, otel } = setup({ isRunSpan: () => false });
+    const chatId = newId();
+    // No span matches isRunSpan, so the model call is a run of its own; its parent has the chat id.
+    const request = otel.startSpan('POST /chat', { startTime: new Date(T0), attributes: { 'chatdebug.chat_id': chatId } });
+    chatSpan(otel, trace.setSpan(ROOT_CONTEXT, request), T0 + 1, {}).end(new Date(T0 + 2));
+    request.end(new Date(T0 + 3));
+
+    // 31 spans up is found; 32 spans up is past the bound.
+    for (const depth of [31, 32]) {
+      let parent = otel.startSpan('outer', { startTime: new Date(T0), attributes: { 'chatdebug.chat_id': chatId } });
+      for (let level = 1; level < depth; level++) parent = otel.startSpan(`level ${level}`, { startTime: new Date(T0) }, trace.setSpan(ROOT_CONTEXT, parent));
+      chatSpan(otel, trace.setSpan(ROOT_CONTEXT, parent), T0 + 10 * depth, {}).end(new Date(T0 + 10 * depth + 1));
+    }
+    await processor.forceFlush();
+
+    const runs = exporter.runs();
+    expect(runs.map((run) => [run.chatId, run.startedAt.getTime() - T0])).toEqual(
+      expect.arrayContaining([
+        [chatId, 1],
+        [chatId, 310],
+      ]),
+    );
+    expect(runs).toHaveLength(2);
+    expect(processor.stats().skipped.noChatId).toBe(1);
+  });
+
+  it('records OpenLLMetry-style spans (gen_ai.system with llm.request.type) and their indexed messages', async () => {
+    const { exporter, processor, otel } = setup();
+    const chatId = newId();
+    const call = otel.startSpan('openai.chat', {
+      kind: SpanKind.CLIENT,
+      startTime: new Date(T0),
+      attributes: {
+        'chatdebug.chat_id': chatId,
+        'gen_ai.system': 'OpenAI',
+        'llm.request.type': 'chat',
+        'llm.is_streaming': true,
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.prompt.0.role': 'system',
+        'gen_ai.prompt.0.content': 'Be brief.',
+        'gen_ai.prompt.1.role': 'user',
+        'gen_ai.prompt.1.content': 'Hello?',
+      },
+    });
+    call.setAttributes({
+      'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+      'gen_ai.usage.prompt_tokens': 9,
+      'gen_ai.usage.completion_tokens': 3,
+      'llm.usage.total_tokens': 12,
+      'gen_ai.completion.0.role': 'assistant',
+      'gen_ai.completion.0.content': 'Hi!',
+      'gen_ai.completion.0.finish_reason': 'stop',
+    });
+    call.end(new Date(T0 + 40));
+    // Not model calls: an embedding, and a request type without a GenAI system.
+    otel.startSpan('openai.embeddings', { attributes: { 'chatdebug.chat_id': chatId, 'gen_ai.system': 'OpenAI', 'llm.request.type': 'embedding' } }).end();
+    otel.startSpan('chat', { attributes: { 'chatdebug.chat_id': chatId, 'llm.request.type': 'chat' } }).end();
+    await processor.forceFlush();
+
+    const { run, steps } = single(exporter);
+    expect(run).toMatchObject({ chatId, provider: 'OpenAI', model: 'gpt-4o-mini', summary: { first_message: 'Hello?' } });
+    const step = only(steps);
+    expect(step).toMatchObject({ operation: 'stream', status: 'completed', usage: { input_tokens: 9, output_tokens: 3, total_tokens: 12 } });
+    expect(step.normalizedRequest).toEqual({
+      messages: [
+        { role: 'system', parts: [{ type: 'text', text: 'Be brief.' }] },
+        { role: 'user', parts: [{ type: 'text', text: 'Hello?' }] },
+      ],
+    });
+    expect(step.normalizedResponse).toMatchObject({ content: [{ type: 'text', text: 'Hi!' }], finish_reason: 'stop' });
+  });
+
+  it("arms the grace timer on the service's clock, unref'd, and clears it when the late step ends in time", async () => {
+    const exporter = new MemoryExporter();
+    const clock = new MockClock();
+    const unrefs: number[] = [];
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (callback, millis) => {
+      const handle = setTimeout(callback, millis);
+      handle.unref = () => {
+        unrefs.push(millis);
+        return handle;
+      };
+      return handle;
+    };
+    const service = new DebugService({ exporter, clock, logger: silentLogger });
+    const processor = new ChatDebugSpanProcessor({ service, orphanStepGraceMillis: 750 });
+    const otel = new BasicTracerProvider({ spanProcessors: [processor] }).getTracer('test');
+    const root = otel.startSpan('turn', { startTime: new Date(T0), attributes: { 'chatdebug.chat_id': newId() } });
+    const call = chatSpan(otel, trace.setSpan(ROOT_CONTEXT, root), T0 + 1, {});
+    root.end(new Date(T0 + 2));
+    await processor.forceFlush();
+    expect(unrefs).toEqual([750]);
+    expect(clock.nextDueMillis).toBe(clock.nowMillis() + 750);
+
+    call.setAttribute('gen_ai.response.finish_reasons', ['stop']);
+    call.end(new Date(T0 + 500));
+    await processor.forceFlush();
+    expect(clock.pendingTimers).toBe(0);
+    expect(single(exporter).run.status).toBe('completed');
+    expect(processor.stats()).toMatchObject({ orphanedSteps: 0, waitingRuns: 0 });
+  });
+
+  it('finalizes the oldest waiting run at once when maxWaitingRuns is reached, and counts it', async () => {
+    const { exporter, processor, otel } = setup({ maxWaitingRuns: 2 });
+    const open = [0, 1, 2].map((index) => {
+      const root = otel.startSpan(`turn ${index}`, { startTime: new Date(T0 + index * 10), attributes: { 'chatdebug.chat_id': newId() } });
+      const call = chatSpan(otel, trace.setSpan(ROOT_CONTEXT, root), T0 + index * 10 + 1, {});
+      root.end(new Date(T0 + index * 10 + 2));
+      return call;
+    });
+    await processor.forceFlush();
+
+    const statuses = () => exporter.runs().sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime()).map((run) => run.status);
+    expect(statuses()).toEqual(['interrupted', 'in_progress', 'in_progress']);
+    expect(processor.stats()).toMatchObject({ evictedRuns: 1, orphanedSteps: 1, waitingRuns: 2 });
+
+    // The evicted run's stream ends after all: its interrupted record stays; the others finish normally.
+    for (const call of open) call.end(new Date(T0 + 100));
+    await processor.forceFlush();
+    expect(statuses()).toEqual(['interrupted', 'completed', 'completed']);
+    const first = exporter.runs().find((run) => run.status === 'interrupted');
+    expect(exporter.steps(first?.id)).toMatchObject([{ status: 'interrupted', finishedAt: new Date(T0 + 2) }]);
+    expect(processor.stats()).toMatchObject({ waitingRuns: 0, internalErrors: 0 });
+  });
+
   it('skips chat ids that are not UUIDs', async () => {
     const { exporter, processor, otel } = setup();
     chatSpan(otel, ROOT_CONTEXT, T0, { 'chatdebug.chat_id': 'not-a-uuid' }).end(new Date(T0 + 1));
@@ -478,14 +741,14 @@ describe('ChatDebugSpanProcessor with plain GenAI spans', () => {
     expect(processor.stats().runsRecorded).toBe(0);
   });
 
-  it('on shutdown, finalizes ended runs and records their open steps as interrupted', async () => {
+  it('on shutdown, finalizes ended runs and records them and their open steps as interrupted', async () => {
     const { exporter, processor, otel } = setup();
     const root = otel.startSpan('turn', { startTime: new Date(T0), attributes: { 'chatdebug.chat_id': newId() } });
     chatSpan(otel, trace.setSpan(ROOT_CONTEXT, root), T0 + 1, {});
     root.end(new Date(T0 + 2));
     await processor.shutdown();
     const { run, steps } = single(exporter);
-    expect(run).toMatchObject({ status: 'completed', finishedAt: new Date(T0 + 2) });
+    expect(run).toMatchObject({ status: 'interrupted', finishedAt: new Date(T0 + 2) });
     expect(only(steps)).toMatchObject({ status: 'interrupted', finishedAt: new Date(T0 + 2) });
     expect(processor.shutdown()).toBe(processor.shutdown());
   });
@@ -502,6 +765,9 @@ describe('ChatDebugSpanProcessor with plain GenAI spans', () => {
     expect(() => new ChatDebugSpanProcessor({})).toThrow(InvalidArgumentError);
     expect(() => new ChatDebugSpanProcessor({ service, runKind: 'Not A Kind' })).toThrow(InvalidArgumentError);
     expect(() => new ChatDebugSpanProcessor({ service, maxTextRunes: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new ChatDebugSpanProcessor({ service, orphanStepGraceMillis: -1 })).toThrow(InvalidArgumentError);
+    expect(() => new ChatDebugSpanProcessor({ service, orphanStepGraceMillis: 1.5 })).toThrow(InvalidArgumentError);
+    expect(() => new ChatDebugSpanProcessor({ service, maxWaitingRuns: 0 })).toThrow(InvalidArgumentError);
   });
 
   it('keeps only options, tools, finish reason and usage when captureContent is off', async () => {

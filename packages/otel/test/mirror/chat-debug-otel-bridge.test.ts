@@ -199,6 +199,34 @@ describe('ChatDebugOtelBridge with a context manager', () => {
     expect(step.events.map((event) => event.name)).toEqual(['exception']);
     expect(run.status).toEqual({ code: SpanStatusCode.ERROR, message: 'rate limited' });
     expect(run.attributes['chatdebug.status']).toBe('error');
+    expect(run.attributes['error.type']).toBe('RateLimitError');
+  });
+
+  it("takes a failed run's message and error type from its own error when no step failed", async () => {
+    const { spans, tracer } = setup();
+    const run = tracer.startRun({ chatId: newId(), kind: 'chat_turn' });
+    run.end({ status: 'error', error: new Error('boom run') });
+
+    const span = byName(spans, 'chat_turn');
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'boom run' });
+    expect(span.attributes['error.type']).toBe('Error');
+    expect(span.attributes['chatdebug.status']).toBe('error');
+  });
+
+  it('sets error.type to _OTHER when the error type is unknown', async () => {
+    const { spans, tracer } = setup();
+    const run = tracer.startRun({ chatId: newId(), kind: 'chat_turn', model: 'gpt-4o' });
+    run.startStep({ request: REQUEST }).end({ status: 'error', error: { message: 'no type here' } });
+    run.end({ status: 'error' });
+
+    const step = byName(spans, 'chat gpt-4o');
+    expect(step.status).toEqual({ code: SpanStatusCode.ERROR, message: 'no type here' });
+    expect(step.attributes['error.type']).toBe('_OTHER');
+    // No exception event for an error of unknown type: its name would be made up.
+    expect(step.events).toEqual([]);
+    const span = byName(spans, 'chat_turn');
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'no type here' });
+    expect(span.attributes['error.type']).toBe('_OTHER');
   });
 
   it('leaves an interrupted step UNSET and says interrupted in chatdebug.status', async () => {
