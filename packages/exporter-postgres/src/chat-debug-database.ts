@@ -23,7 +23,15 @@ export interface ChatDebugDatabase {
 /** Builds the components on an owned, migrated pool; `close()` ends the pool last. Internal. */
 export function assembleDatabase(
   db: OwnedPool,
-  options: { schema: string; logger?: Logger; clock?: Clock; connectionString?: string; connectionTimeoutMillis?: number; preparedStatements?: boolean },
+  options: {
+    schema: string;
+    logger?: Logger;
+    clock?: Clock;
+    connectionString?: string;
+    connectionTimeoutMillis?: number;
+    keepAliveInitialDelayMillis?: number;
+    preparedStatements?: boolean;
+  },
 ): ChatDebugDatabase {
   const { schema, logger, preparedStatements } = options;
   const exporter = new PostgresExporter({ pool: db, schema, logger, preparedStatements });
@@ -32,6 +40,7 @@ export function assembleDatabase(
     db,
     connectionString: options.connectionString,
     connectionTimeoutMillis: options.connectionTimeoutMillis,
+    keepAliveInitialDelayMillis: options.keepAliveInitialDelayMillis,
     logger,
     clock: options.clock,
   });

@@ -5,7 +5,7 @@ export type { PostgresExporterOptions } from './postgres-exporter.js';
 export { PostgresSettingsStore, MAX_RETENTION_DAYS } from './postgres-settings-store.js';
 export type { PostgresSettingsStoreOptions } from './postgres-settings-store.js';
 export type { PostgresConnectionOptions } from './db/connection.js';
-export { PostgresEventBus } from './postgres-event-bus.js';
+export { PostgresEventBus, DEFAULT_LISTEN_QUERY_TIMEOUT_MILLIS, DEFAULT_HEALTH_CHECK_INTERVAL_MILLIS } from './postgres-event-bus.js';
 export type { PostgresEventBusOptions } from './postgres-event-bus.js';
 export type { ReconnectOptions } from './events/pg-listen-connection.js';
 export type { ListenClientLike, NotificationMessage } from './events/listen-client.js';
@@ -20,6 +20,7 @@ export {
   DEFAULT_CONNECTION_TIMEOUT_MILLIS,
   DEFAULT_STATEMENT_TIMEOUT_MILLIS,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_KEEPALIVE_INITIAL_DELAY_MILLIS,
 } from './db/create-pool.js';
 export type { CreatePoolOptions } from './db/create-pool.js';
 export type { Queryable, QueryResultLike, PoolLike, PoolClientLike, OwnedPool, NamedStatement } from './db/queryable.js';

@@ -49,6 +49,7 @@ export async function openPostgres(options: OpenPostgresOptions): Promise<ChatDe
       clock: options.clock,
       connectionString: options.connectionString,
       connectionTimeoutMillis: options.connectionTimeoutMillis,
+      keepAliveInitialDelayMillis: options.keepAliveInitialDelayMillis,
     });
   } catch (error) {
     await db.end();

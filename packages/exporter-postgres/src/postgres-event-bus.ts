@@ -14,6 +14,7 @@ import {
 import { clientConfig, resolveConnectionSettings } from './db/create-pool.js';
 import { connectionSecrets, wrapDatabaseError } from './db/database-errors.js';
 import { loadPg } from './db/load-pg.js';
+import { nonNegativeMillis } from './db/option-values.js';
 import type { Queryable } from './db/queryable.js';
 import type { ListenClientLike } from './events/listen-client.js';
 import type { NotificationSource } from './events/notification-source.js';
@@ -23,6 +24,11 @@ import { PgListenConnection } from './events/pg-listen-connection.js';
 
 /** NOTIFY payloads must stay below PostgreSQL's limit of 8000 bytes. */
 const MAX_PAYLOAD_BYTES = 7999;
+
+/** Default deadline of the listening connection's statements (LISTEN, UNLISTEN, health check): 5 seconds. */
+export const DEFAULT_LISTEN_QUERY_TIMEOUT_MILLIS = 5_000;
+/** Default period of the listening connection's health check: 15 seconds. */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_MILLIS = 15_000;
 
 /** Options of {@link PostgresEventBus}. */
 export interface PostgresEventBusOptions {
@@ -43,6 +49,27 @@ export interface PostgresEventBusOptions {
   createListenClient?: () => ListenClientLike | Promise<ListenClientLike>;
   /** With `connectionString`: time to wait for the connection. @defaultValue 10_000 (milliseconds) */
   connectionTimeoutMillis?: number;
+  /**
+   * With `connectionString`: idle time before TCP keepalive probes start on the listening
+   * connection; 0 leaves it to the operating system (two hours on Linux).
+   * @defaultValue 10_000 (milliseconds)
+   */
+  keepAliveInitialDelayMillis?: number;
+  /**
+   * Longest wait for the server's answer to a statement of the listening connection (LISTEN,
+   * UNLISTEN, the health check). One that misses it counts as a lost connection: destroyed, then
+   * reconnected; `subscribe` rejects with `unavailable`. 0 disables the deadline (and requires
+   * `healthCheckIntervalMillis: 0`).
+   * @defaultValue 5_000 (milliseconds)
+   */
+  queryTimeoutMillis?: number;
+  /**
+   * Period of the health check (`SELECT 1`) while the listening connection is up, so one that
+   * died silently (a partition without a reset, a hung server) is replaced within about this
+   * period plus `queryTimeoutMillis`, not when the operating system gives up. 0 disables it.
+   * @defaultValue 15_000 (milliseconds)
+   */
+  healthCheckIntervalMillis?: number;
   /** Backoff of reconnects. @defaultValue 100 ms doubling up to 5_000 ms, with jitter */
   reconnect?: ReconnectOptions;
   /** Timers of the reconnect backoff. @defaultValue `systemClock` */
@@ -66,8 +93,10 @@ interface Listener {
  *
  * Subscriptions share ONE dedicated listening connection (channel names contain ':' and are
  * always quoted). When its backend dies (`pg_terminate_backend`, a restart), it reconnects with
- * backoff and LISTENs again; events NOTIFYed while it is down are lost, as with any LISTEN. On
- * PGlite the bus listens through the adapter, in-process.
+ * backoff and LISTENs again; events NOTIFYed while it is down are lost, as with any LISTEN. A
+ * connection that dies silently is caught by the statement deadline and the periodic health
+ * check (TCP keepalive too, with `connectionString`). On PGlite the bus listens through the
+ * adapter, in-process.
  *
  * @example
  * ```ts
@@ -93,13 +122,20 @@ export class PostgresEventBus implements EventBus {
     this.#db = options.db;
     this.#logger = options.logger ?? consoleLogger;
     const dispatch = (channel: string, payload: string) => this.#dispatch(channel, payload);
+    const queryTimeoutMillis = nonNegativeMillis('queryTimeoutMillis', options.queryTimeoutMillis, DEFAULT_LISTEN_QUERY_TIMEOUT_MILLIS);
+    const healthCheckIntervalMillis = nonNegativeMillis('healthCheckIntervalMillis', options.healthCheckIntervalMillis, DEFAULT_HEALTH_CHECK_INTERVAL_MILLIS);
+    if (healthCheckIntervalMillis > 0 && queryTimeoutMillis === 0) {
+      throw new InvalidArgumentError('queryTimeoutMillis', 'the health check needs a deadline: give a positive queryTimeoutMillis, or healthCheckIntervalMillis: 0');
+    }
     let createClient = options.createListenClient;
     let secrets: string[] = [];
     if (options.connectionString !== undefined) {
+      // The bus puts its own deadline on each statement, so the driver's limits stay off.
       const settings = resolveConnectionSettings({
         connectionString: options.connectionString,
         connectionTimeoutMillis: options.connectionTimeoutMillis,
         statementTimeoutMillis: 0,
+        keepAliveInitialDelayMillis: options.keepAliveInitialDelayMillis,
         applicationName: 'chatdebug-listener',
       });
       secrets = connectionSecrets(settings.connectionString);
@@ -116,6 +152,8 @@ export class PostgresEventBus implements EventBus {
           initialDelayMillis: options.reconnect?.initialDelayMillis ?? 100,
           maxDelayMillis: options.reconnect?.maxDelayMillis ?? 5_000,
         },
+        queryTimeoutMillis,
+        healthCheckIntervalMillis,
         secrets,
       });
     } else if (isNotificationSource(options.db)) {

@@ -3,6 +3,7 @@ import { ChatDebugError, DebugService, InvalidArgumentError, debugEvent, newId }
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventBus, PostgresExporter, createPool, migrate } from '../src/index.js';
+import { FaultProxy } from './fault-proxy.js';
 import { DATABASE_URL, HAS_SERVER, ManualClock, capturingLogger, dropSchema, eventually, randomSchema, serverPool } from './support.js';
 
 const SECRET = 's3cr3t-Passw0rd';
@@ -76,6 +77,106 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
     await eventually(async () => (await backendsOf(applicationName)).length === 0);
   });
 
+  it('a listening connection that silently hangs fails its health check, is destroyed and replaced', async () => {
+    const proxy = await FaultProxy.start(DATABASE_URL ?? '');
+    const { logger, lines } = capturingLogger();
+    const bus = new PostgresEventBus({
+      db: admin,
+      connectionString: proxy.url(DATABASE_URL ?? ''),
+      connectionTimeoutMillis: 500,
+      healthCheckIntervalMillis: 100,
+      queryTimeoutMillis: 300,
+      reconnect: { initialDelayMillis: 10, maxDelayMillis: 200 },
+      logger,
+    });
+    const lost = () => lines.filter((line) => line.message === 'event listening connection lost; reconnecting');
+    try {
+      const chat = newId();
+      const events: DebugEvent[] = [];
+      await bus.subscribe(chat, (event) => events.push(event));
+      // Published on `admin`, around the proxy: only the listener's path hangs.
+      await bus.publish(debugEvent('run_update', chat, newId()));
+      await eventually(() => events.length === 1);
+      // Healthy: the checks pass and nothing is lost.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(lost()).toEqual([]);
+
+      const [listening, ...others] = proxy.openSockets();
+      expect(others).toEqual([]);
+      proxy.mode = 'stall';
+      // No error, no end, no reset: only the unanswered health check reveals it.
+      await eventually(() => lost().length === 1, { timeoutMillis: 5_000 });
+      expect(String(lost()[0]?.attributes?.error)).toContain('did not answer SELECT within 300 ms');
+      await eventually(() => listening?.destroyed === true, { timeoutMillis: 5_000 });
+
+      proxy.mode = 'forward';
+      // Reconnected through the proxy: events flow again (those NOTIFYed meanwhile are lost).
+      const before = events.length;
+      await eventually(
+        async () => {
+          await bus.publish(debugEvent('run_update', chat, newId()));
+          return events.length > before;
+        },
+        { timeoutMillis: 15_000, intervalMillis: 50 },
+      );
+    } finally {
+      await bus.shutdown();
+      await proxy.close();
+    }
+  });
+
+  it('LISTEN on a connection that hangs rejects with unavailable at its deadline, and the next subscribe reconnects', async () => {
+    const proxy = await FaultProxy.start(DATABASE_URL ?? '');
+    const { logger } = capturingLogger();
+    const bus = new PostgresEventBus({
+      db: admin,
+      connectionString: proxy.url(DATABASE_URL ?? ''),
+      connectionTimeoutMillis: 500,
+      healthCheckIntervalMillis: 0,
+      queryTimeoutMillis: 300,
+      reconnect: { initialDelayMillis: 10, maxDelayMillis: 200 },
+      logger,
+    });
+    try {
+      await bus.subscribe(newId(), () => undefined);
+      const [listening] = proxy.openSockets();
+      proxy.mode = 'stall';
+      const started = performance.now();
+      const error = await bus.subscribe(newId(), () => undefined).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(ChatDebugError.is(error, 'unavailable')).toBe(true);
+      expect(String((error as Error).message)).toContain('did not answer LISTEN within 300 ms');
+      expect(performance.now() - started).toBeLessThan(5_000);
+      await eventually(() => listening?.destroyed === true, { timeoutMillis: 5_000 });
+
+      proxy.mode = 'forward';
+      const chat = newId();
+      const events: DebugEvent[] = [];
+      await eventually(
+        async () =>
+          bus.subscribe(chat, (event) => events.push(event)).then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMillis: 10_000, intervalMillis: 50 },
+      );
+      await bus.publish(debugEvent('delete', chat));
+      await eventually(() => events.length === 1);
+    } finally {
+      await bus.shutdown();
+      await proxy.close();
+    }
+  });
+
+  it('rejects a health check without a statement deadline, and negative durations', () => {
+    expect(() => new PostgresEventBus({ db: admin, connectionString: DATABASE_URL, queryTimeoutMillis: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new PostgresEventBus({ db: admin, connectionString: DATABASE_URL, queryTimeoutMillis: 0, healthCheckIntervalMillis: 0 })).not.toThrow();
+    expect(() => new PostgresEventBus({ db: admin, connectionString: DATABASE_URL, healthCheckIntervalMillis: -1 })).toThrow(InvalidArgumentError);
+    expect(() => new PostgresEventBus({ db: admin, connectionString: DATABASE_URL, keepAliveInitialDelayMillis: -1 })).toThrow(InvalidArgumentError);
+  });
+
   it('a listener that cannot connect rejects subscribe with unavailable, without the password', async () => {
     const bus = new PostgresEventBus({ db: admin, connectionString: REFUSED_URL, connectionTimeoutMillis: 2_000, logger: capturingLogger().logger });
     const error = await bus.subscribe(newId(), () => undefined).then(
@@ -131,6 +232,7 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
     const pool = await createPool({ connectionString: DATABASE_URL ?? '', statementTimeoutMillis: 1_234, logger: capturingLogger().logger });
     try {
       expect((await pool.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: '1234ms' }]);
+      expect((pool as unknown as pg.Pool).options).toMatchObject({ keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
       await expect(pool.query('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
     } finally {
       await pool.end();
@@ -178,16 +280,14 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
     const holder = await admin.connect();
     try {
       await holder.query("SELECT pg_advisory_lock(hashtext('chatdebug.migrate'), hashtext($1))", [target]);
-      const pending = migrate(pool, { schema: target, logger: capturingLogger().logger }).then(
+      const { logger, lines } = capturingLogger();
+      const pending = migrate(pool, { schema: target, logger }).then(
         () => undefined,
         (e: unknown) => e,
       );
-      await eventually(async () => {
-        const waiting = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [
-          applicationName,
-        ]);
-        return (waiting.rows[0] as { n: number }).n === 1;
-      });
+      // Between two attempts at the busy lock the held connection sits idle: killing its backend
+      // then raises the 'error' event that only migrate's own listener catches.
+      await eventually(() => lines.some((line) => line.message.startsWith('another session is migrating this schema')));
       expect(await terminate(applicationName)).toBe(1);
       expect(ChatDebugError.is(await pending, 'migration_failed')).toBe(true);
       await holder.query("SELECT pg_advisory_unlock(hashtext('chatdebug.migrate'), hashtext($1))", [target]);

@@ -36,6 +36,8 @@ export interface PostgresConnectionOptions {
    * @defaultValue `statementTimeoutMillis` + 5_000 (milliseconds); 0 when the statement timeout is 0
    */
   queryTimeoutMillis?: number;
+  /** TCP keepalive idle time of the private pool's connections, with `connectionString` only. @defaultValue 10_000 (milliseconds) */
+  keepAliveInitialDelayMillis?: number;
   /** Size of the private pool, with `connectionString` only. @defaultValue 10 */
   maxConnections?: number;
   /** `application_name` of the private pool's connections, with `connectionString` only. @defaultValue 'chatdebug' */
@@ -95,7 +97,7 @@ export class Connection {
     const hasUrl = options.connectionString !== undefined;
     if (hasPool === hasUrl) throw new InvalidArgumentError('pool', `${component} needs exactly one of "pool" and "connectionString"`);
     if (options.pool !== undefined) {
-      for (const field of ['connectionTimeoutMillis', 'statementTimeoutMillis', 'queryTimeoutMillis', 'maxConnections', 'applicationName'] as const) {
+      for (const field of ['connectionTimeoutMillis', 'statementTimeoutMillis', 'queryTimeoutMillis', 'keepAliveInitialDelayMillis', 'maxConnections', 'applicationName'] as const) {
         if (options[field] !== undefined) throw new InvalidArgumentError(field, 'applies only to a pool created from "connectionString"; configure your own pool instead');
       }
       const given = options.pool;
@@ -109,6 +111,7 @@ export class Connection {
       connectionTimeoutMillis: options.connectionTimeoutMillis,
       statementTimeoutMillis: options.statementTimeoutMillis,
       queryTimeoutMillis: options.queryTimeoutMillis,
+      keepAliveInitialDelayMillis: options.keepAliveInitialDelayMillis,
       applicationName: options.applicationName,
     });
     this.#secrets = connectionSecrets(settings.connectionString);

@@ -3,6 +3,7 @@ import { InvalidArgumentError, consoleLogger, describeError } from '@chatdebug/s
 import { connectionSecrets, scrubSecrets } from './database-errors.js';
 import type { PgConnectionConfig } from './load-pg.js';
 import { loadPg } from './load-pg.js';
+import { nonNegativeMillis, positiveInteger } from './option-values.js';
 import type { OwnedPool } from './queryable.js';
 
 /** Default time to wait for a new connection: 10 seconds. */
@@ -17,6 +18,11 @@ export const DEFAULT_STATEMENT_TIMEOUT_MILLIS = 30_000;
 const QUERY_TIMEOUT_MARGIN_MILLIS = 5_000;
 /** Default size of a pool chatdebug creates. */
 export const DEFAULT_MAX_CONNECTIONS = 10;
+/**
+ * Default idle time before TCP keepalive probes start on connections chatdebug opens: 10 seconds
+ * (node-postgres' 0 leaves it to the OS, two hours on Linux).
+ */
+export const DEFAULT_KEEPALIVE_INITIAL_DELAY_MILLIS = 10_000;
 
 /** Options of {@link createPool}. */
 export interface CreatePoolOptions {
@@ -39,6 +45,12 @@ export interface CreatePoolOptions {
    * @defaultValue `statementTimeoutMillis` + 5_000 (35_000); 0 when the statement timeout is 0
    */
   queryTimeoutMillis?: number;
+  /**
+   * Idle time before the operating system starts TCP keepalive probes on each connection, in
+   * milliseconds, so a peer that vanished without a reset (a partition, a dead host) is noticed.
+   * @defaultValue 10_000
+   */
+  keepAliveInitialDelayMillis?: number;
   /** @defaultValue 10 */
   maxConnections?: number;
   /** @defaultValue 'chatdebug' */
@@ -53,6 +65,7 @@ export interface ResolvedConnectionSettings {
   connectionTimeoutMillis: number;
   statementTimeoutMillis: number;
   queryTimeoutMillis: number;
+  keepAliveInitialDelayMillis: number;
   applicationName: string;
 }
 
@@ -61,16 +74,17 @@ export function resolveConnectionSettings(options: Omit<CreatePoolOptions, 'maxC
   if (typeof options.connectionString !== 'string' || options.connectionString.trim() === '') {
     throw new InvalidArgumentError('connectionString', 'expected a non-empty connection string');
   }
-  const statementTimeoutMillis = nonNegativeInteger('statementTimeoutMillis', options.statementTimeoutMillis, DEFAULT_STATEMENT_TIMEOUT_MILLIS);
+  const statementTimeoutMillis = nonNegativeMillis('statementTimeoutMillis', options.statementTimeoutMillis, DEFAULT_STATEMENT_TIMEOUT_MILLIS);
   return {
     connectionString: options.connectionString,
-    connectionTimeoutMillis: nonNegativeInteger('connectionTimeoutMillis', options.connectionTimeoutMillis, DEFAULT_CONNECTION_TIMEOUT_MILLIS),
+    connectionTimeoutMillis: nonNegativeMillis('connectionTimeoutMillis', options.connectionTimeoutMillis, DEFAULT_CONNECTION_TIMEOUT_MILLIS),
     statementTimeoutMillis,
-    queryTimeoutMillis: nonNegativeInteger(
+    queryTimeoutMillis: nonNegativeMillis(
       'queryTimeoutMillis',
       options.queryTimeoutMillis,
       statementTimeoutMillis === 0 ? 0 : statementTimeoutMillis + QUERY_TIMEOUT_MARGIN_MILLIS,
     ),
+    keepAliveInitialDelayMillis: nonNegativeMillis('keepAliveInitialDelayMillis', options.keepAliveInitialDelayMillis, DEFAULT_KEEPALIVE_INITIAL_DELAY_MILLIS),
     applicationName: options.applicationName ?? 'chatdebug',
   };
 }
@@ -85,6 +99,7 @@ export function clientConfig(settings: ResolvedConnectionSettings): PgConnection
     query_timeout: settings.queryTimeoutMillis,
     application_name: settings.applicationName,
     keepAlive: true,
+    keepAliveInitialDelayMillis: settings.keepAliveInitialDelayMillis,
   };
 }
 
@@ -122,16 +137,4 @@ export async function createPool(options: CreatePoolOptions): Promise<OwnedPool>
     client.on('error', () => undefined);
   });
   return pool;
-}
-
-function nonNegativeInteger(field: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(field, 'expected a non-negative integer number of milliseconds');
-  return value;
-}
-
-function positiveInteger(field: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(field, 'expected a positive integer');
-  return value;
 }

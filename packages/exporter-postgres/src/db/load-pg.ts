@@ -10,6 +10,7 @@ export interface PgConnectionConfig {
   query_timeout: number;
   application_name: string;
   keepAlive: boolean;
+  keepAliveInitialDelayMillis: number;
 }
 
 /** A `pg.Pool` as chatdebug uses it. */

@@ -18,13 +18,26 @@ interface PgListenConnectionOptions {
   clock: Clock;
   logger: Logger;
   reconnect: Required<ReconnectOptions>;
+  /** Longest wait for the answer to LISTEN, UNLISTEN or the health check; 0: no limit. */
+  queryTimeoutMillis: number;
+  /** Period of the health check (`SELECT 1`) while connected; 0: none. */
+  healthCheckIntervalMillis: number;
   secrets: readonly string[];
 }
+
+/** The health check: the cheapest statement that needs a live server to answer. */
+const HEALTH_CHECK = 'SELECT 1';
 
 /**
  * One dedicated listening connection (a `pg.Client`) that survives losing its backend: on an
  * `error` or `end` it is dropped, a new one is opened after an exponential backoff with jitter,
- * and every channel still wanted is LISTENed again. Internal to the event bus.
+ * and every channel still wanted is LISTENed again.
+ *
+ * A connection can also die silently (a partition without a reset, a hung server): it stays
+ * "connected" while notifications stop. So every statement it sends has a deadline, and while
+ * connected a periodic health check (`SELECT 1`, same deadline) makes the server answer; a
+ * statement that misses its deadline counts as a lost connection (destroyed, then reconnected).
+ * Internal to the event bus.
  */
 export class PgListenConnection {
   readonly #options: PgListenConnectionOptions;
@@ -33,6 +46,8 @@ export class PgListenConnection {
   #client: ListenClientLike | undefined;
   #connecting: Promise<ListenClientLike> | undefined;
   #timer: TimerHandle | undefined;
+  /** The health check's interval while a connection is up. */
+  #healthTimer: TimerHandle | undefined;
   #failures = 0;
   #closed = false;
 
@@ -53,7 +68,7 @@ export class PgListenConnection {
     const client = await this.#connected();
     this.#channels.add(channel);
     try {
-      await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+      await this.#query(client, `LISTEN ${quoteIdentifier(channel)}`, true);
     } catch (error) {
       this.#channels.delete(channel);
       throw this.#unavailable('could not LISTEN', error);
@@ -66,7 +81,7 @@ export class PgListenConnection {
     const client = this.#client;
     if (!client) return;
     try {
-      await client.query(`UNLISTEN ${quoteIdentifier(channel)}`);
+      await this.#query(client, `UNLISTEN ${quoteIdentifier(channel)}`, true);
     } catch (error) {
       this.#options.logger.debug('UNLISTEN failed', { channel, error: this.#describe(error) });
     }
@@ -77,6 +92,7 @@ export class PgListenConnection {
     this.#closed = true;
     this.#options.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#stopHealthCheck();
     this.#channels.clear();
     const client = this.#client;
     this.#client = undefined;
@@ -99,7 +115,7 @@ export class PgListenConnection {
       client = await this.#options.createClient();
       this.#watch(client);
       await client.connect();
-      for (const channel of this.#channels) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+      for (const channel of this.#channels) await this.#query(client, `LISTEN ${quoteIdentifier(channel)}`, true);
     } catch (error) {
       void client?.end().catch(() => undefined);
       if (this.#channels.size > 0) this.#scheduleReconnect();
@@ -112,6 +128,7 @@ export class PgListenConnection {
     this.#client = client;
     this.#options.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#startHealthCheck(client);
     if (this.#failures > 0) this.#options.logger.info('event listening connection restored', { channels: this.#channels.size });
     this.#failures = 0;
     return client;
@@ -129,6 +146,8 @@ export class PgListenConnection {
   #lost(client: ListenClientLike, error: Error | undefined): void {
     if (client !== this.#client) return;
     this.#client = undefined;
+    this.#stopHealthCheck();
+    // With a statement still unanswered, node-postgres destroys the socket rather than wait.
     void client.end().catch(() => undefined);
     if (this.#closed) return;
     this.#options.logger.warn('event listening connection lost; reconnecting', {
@@ -136,6 +155,58 @@ export class PgListenConnection {
       ...(error ? { error: this.#describe(error) } : {}),
     });
     if (this.#channels.size > 0) this.#scheduleReconnect();
+  }
+
+  /**
+   * Sends `text` on `client` and waits at most `queryTimeoutMillis` for the answer. A statement
+   * that misses its deadline marks the connection lost (when it is the current one; one still
+   * connecting is ended by its caller) and rejects. `awaited`: a caller waits for this deadline,
+   * so its timer keeps the process alive.
+   */
+  #query(client: ListenClientLike, text: string, awaited: boolean): Promise<unknown> {
+    const answer = client.query(text);
+    const millis = this.#options.queryTimeoutMillis;
+    if (millis === 0) return answer;
+    return new Promise((resolve, reject) => {
+      const timer = this.#options.clock.setTimeout(() => {
+        const error = new ChatDebugError('unavailable', `the event listening connection did not answer ${text.split(' ')[0]} within ${millis} ms`);
+        reject(error);
+        this.#lost(client, error);
+      }, millis);
+      if (awaited) timer.ref?.();
+      answer.then(
+        (value) => {
+          this.#options.clock.clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#options.clock.clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #startHealthCheck(client: ListenClientLike): void {
+    const every = this.#options.healthCheckIntervalMillis;
+    if (every === 0) return;
+    this.#stopHealthCheck();
+    // One check at a time: each ends within the statement deadline.
+    let checking = false;
+    this.#healthTimer = this.#options.clock.setInterval(() => {
+      if (checking || client !== this.#client) return;
+      checking = true;
+      this.#query(client, HEALTH_CHECK, false)
+        .catch((error: unknown) => this.#lost(client, error instanceof Error ? error : new Error(String(error))))
+        .finally(() => {
+          checking = false;
+        });
+    }, every);
+  }
+
+  #stopHealthCheck(): void {
+    this.#options.clock.clearInterval(this.#healthTimer);
+    this.#healthTimer = undefined;
   }
 
   #scheduleReconnect(): void {

@@ -1,7 +1,8 @@
 import type { Clock, Logger } from '@chatdebug/sdk';
-import { ChatDebugError, InvalidArgumentError, consoleLogger, describeError, systemClock } from '@chatdebug/sdk';
+import { ChatDebugError, consoleLogger, describeError, systemClock } from '@chatdebug/sdk';
 import { keepsConnection } from '../db/database-errors.js';
 import { quoteIdentifier, tableNames } from '../db/identifiers.js';
+import { nonNegativeMillis } from '../db/option-values.js';
 import type { PoolClientLike, PoolLike } from '../db/queryable.js';
 import { MIGRATIONS } from './migration-list.js';
 
@@ -63,10 +64,7 @@ export async function migrate(db: PoolLike, options: MigrateOptions = {}): Promi
   const tables = tableNames(options.schema);
   const logger = options.logger ?? consoleLogger;
   const clock = options.clock ?? systemClock;
-  const lockTimeoutMillis = options.lockTimeoutMillis ?? DEFAULT_MIGRATION_LOCK_TIMEOUT_MILLIS;
-  if (!Number.isSafeInteger(lockTimeoutMillis) || lockTimeoutMillis < 0) {
-    throw new InvalidArgumentError('lockTimeoutMillis', 'expected a non-negative integer number of milliseconds');
-  }
+  const lockTimeoutMillis = nonNegativeMillis('lockTimeoutMillis', options.lockTimeoutMillis, DEFAULT_MIGRATION_LOCK_TIMEOUT_MILLIS);
   let client: PoolClientLike;
   try {
     client = await db.connect();
