@@ -2,9 +2,9 @@ import type { Attributes } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { JsonObject, JsonValue, Operation, Status, Usage } from '@chatdebug/sdk';
-import { boundText, classifyCallError, isJsonObject, truncateLabel } from '@chatdebug/sdk';
+import { classifyCallError, isJsonObject, truncateLabel } from '@chatdebug/sdk';
 import { AI_SDK_MODEL_CALL_SPANS, ATTR, LLM_REQUEST_TYPES, MODEL_CALL_OPERATIONS } from '../attributes.js';
-import { fromAiSdkPrompt, fromAiSdkToolCalls, fromAiSdkTools, fromIndexedMessages, fromSemconvMessages } from '../internal/messages.js';
+import { fromAiSdkPrompt, fromAiSdkToolCalls, fromAiSdkTools, fromIndexedMessages, fromSemconvMessages, textPart } from '../internal/messages.js';
 import { compact, hrTimeToDate, numberAttribute, parseJson, stringAttribute, stringsAttribute } from '../internal/values.js';
 
 /** The span fields the processor reads; a started SDK span and an ended one both have them. */
@@ -196,11 +196,6 @@ function readContent(span: SpanView, maxRunes: number): JsonValue[] {
   if (content.length > 0) return content;
   const indexed = fromIndexedMessages(attributes, ATTR.legacyCompletion, maxRunes);
   return indexed ? indexed.flatMap((message) => message.parts as JsonValue[]) : content;
-}
-
-function textPart(type: string, text: string, maxRunes: number): JsonObject {
-  const bounded = boundText(text, maxRunes);
-  return bounded.truncated ? { type, text: bounded.text, text_length: bounded.length } : { type, text: bounded.text };
 }
 
 /** An error read from a span: its `ERROR` status and the first `exception` event. */

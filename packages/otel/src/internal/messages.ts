@@ -14,7 +14,7 @@ import { compact, field, stringField } from './values.js';
 // - OpenLLMetry's indexed attributes: `gen_ai.prompt.0.role`, `gen_ai.prompt.0.content`, ...
 
 /** A text part bounded to `maxRunes`, with the original length when cut (as chatdebug stores it). */
-function textPart(type: string, text: string, maxRunes: number): JsonObject {
+export function textPart(type: string, text: string, maxRunes: number): JsonObject {
   const bounded = boundText(text, maxRunes);
   return bounded.truncated ? { type, text: bounded.text, text_length: bounded.length } : { type, text: bounded.text };
 }
