@@ -13,6 +13,7 @@ import {
 } from '@chatdebug/sdk';
 import { clientConfig, resolveConnectionSettings } from './db/create-pool.js';
 import { connectionSecrets, wrapDatabaseError } from './db/database-errors.js';
+import { guardPool } from './db/guard-pool.js';
 import { loadPg } from './db/load-pg.js';
 import { nonNegativeMillis } from './db/option-values.js';
 import type { Queryable } from './db/queryable.js';
@@ -121,6 +122,7 @@ export class PostgresEventBus implements EventBus {
     }
     this.#db = options.db;
     this.#logger = options.logger ?? consoleLogger;
+    guardPool(options.db, this.#logger);
     const dispatch = (channel: string, payload: string) => this.#dispatch(channel, payload);
     const queryTimeoutMillis = nonNegativeMillis('queryTimeoutMillis', options.queryTimeoutMillis, DEFAULT_LISTEN_QUERY_TIMEOUT_MILLIS);
     const healthCheckIntervalMillis = nonNegativeMillis('healthCheckIntervalMillis', options.healthCheckIntervalMillis, DEFAULT_HEALTH_CHECK_INTERVAL_MILLIS);

@@ -228,6 +228,23 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
     await expect(admin.query('SELECT 1')).resolves.toBeDefined();
   });
 
+  it('a pool passed in without an error listener survives its idle connection being killed', async () => {
+    // No pool.on('error') here: without chatdebug's fallback listener, node-postgres would
+    // throw the idle connection's error out of an 'error' event nobody listens to.
+    const applicationName = randomSchema('cdbare');
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, application_name: applicationName, max: 1 });
+    const { logger, lines } = capturingLogger();
+    const exporter = new PostgresExporter({ pool, schema, logger });
+    try {
+      await expect(exporter.getRun(newId())).resolves.toBeUndefined();
+      expect(await terminate(applicationName)).toBe(1);
+      await eventually(() => lines.some((line) => line.level === 'warn' && line.message.startsWith('an idle connection of the pool given to chatdebug failed')));
+      await expect(exporter.getRun(newId())).resolves.toBeUndefined();
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('createPool sets statement_timeout and connect timeouts on every connection', async () => {
     const pool = await createPool({ connectionString: DATABASE_URL ?? '', statementTimeoutMillis: 1_234, logger: capturingLogger().logger });
     try {

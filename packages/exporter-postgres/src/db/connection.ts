@@ -3,6 +3,7 @@ import type { Logger } from '@chatdebug/sdk';
 import { ChatDebugError, InvalidArgumentError, consoleLogger } from '@chatdebug/sdk';
 import { createPool, resolveConnectionSettings } from './create-pool.js';
 import { connectionSecrets, isMissingPreparedStatement, keepsConnection, wrapDatabaseError } from './database-errors.js';
+import { guardPool } from './guard-pool.js';
 import type { TableNames } from './identifiers.js';
 import { tableNames } from './identifiers.js';
 import type { OwnedPool, PoolLike, QueryResultLike } from './queryable.js';
@@ -14,7 +15,9 @@ import type { OwnedPool, PoolLike, QueryResultLike } from './queryable.js';
 export interface PostgresConnectionOptions {
   /**
    * A `pg.Pool`, a {@link PGliteAdapter}, or anything with the same `query`/`connect`. It stays
-   * yours: never ended by chatdebug. Attach an `error` listener to a `pg.Pool` you pass in.
+   * yours: never ended by chatdebug. Attach an `error` listener to a `pg.Pool` you pass in; until
+   * you do, chatdebug's fallback listener logs a failed idle connection instead of letting it
+   * crash the process.
    */
   pool?: PoolLike;
   /** Creates a private pool instead (`pg` must be installed). Never logged. */
@@ -101,6 +104,7 @@ export class Connection {
         if (options[field] !== undefined) throw new InvalidArgumentError(field, 'applies only to a pool created from "connectionString"; configure your own pool instead');
       }
       const given = options.pool;
+      guardPool(given, this.logger);
       this.#resolve = async () => given;
       this.#secrets = [];
       return;

@@ -47,8 +47,9 @@ export interface PoolClientLike extends Queryable {
  * and so does {@link PGliteAdapter}.
  *
  * A pool you pass in stays yours: chatdebug never ends it. Attach an `error` listener to it
- * (`pool.on('error', ...)`): without one, node-postgres crashes the process when the backend of an
- * idle connection dies.
+ * (`pool.on('error', ...)`): node-postgres emits one when the backend of an idle connection dies.
+ * Until you do, chatdebug's fallback listener (silent as soon as the pool has another) logs it, so
+ * it cannot crash the process.
  */
 export interface PoolLike extends Queryable {
   connect(): Promise<PoolClientLike>;

@@ -2,6 +2,7 @@ import type { Clock, Logger } from '@chatdebug/sdk';
 import { ChatDebugError, consoleLogger, describeError, systemClock } from '@chatdebug/sdk';
 import { keepsConnection } from '../db/database-errors.js';
 import { quoteIdentifier, tableNames } from '../db/identifiers.js';
+import { guardPool } from '../db/guard-pool.js';
 import { nonNegativeMillis } from '../db/option-values.js';
 import type { PoolClientLike, PoolLike } from '../db/queryable.js';
 import { MIGRATIONS } from './migration-list.js';
@@ -64,6 +65,7 @@ export async function migrate(db: PoolLike, options: MigrateOptions = {}): Promi
   const tables = tableNames(options.schema);
   const logger = options.logger ?? consoleLogger;
   const clock = options.clock ?? systemClock;
+  guardPool(db, logger);
   const lockTimeoutMillis = nonNegativeMillis('lockTimeoutMillis', options.lockTimeoutMillis, DEFAULT_MIGRATION_LOCK_TIMEOUT_MILLIS);
   let client: PoolClientLike;
   try {
