@@ -120,22 +120,28 @@ for (const backend of BACKENDS) {
 describe.skipIf(!BACKENDS[1]?.enabled)('migrate on postgres: the advisory lock', () => {
   const WAITING = 'another session is migrating this schema; waiting for its lock';
 
-  /** Holds the migration lock of `schema` on a connection of its own until `release()`. */
+  /** Holds the migration lock of `schema` on a connection of its own until `release()` (idempotent). */
   const holdLock = async (pool: pg.Pool, schema: string) => {
     const holder = await pool.connect();
     await holder.query("SELECT pg_advisory_lock(hashtext('chatdebug.migrate'), hashtext($1))", [schema]);
+    let released: Promise<void> | undefined;
     return {
-      release: async () => {
-        await holder.query("SELECT pg_advisory_unlock(hashtext('chatdebug.migrate'), hashtext($1))", [schema]);
-        holder.release();
-      },
+      release: () =>
+        (released ??= (async () => {
+          try {
+            await holder.query("SELECT pg_advisory_unlock(hashtext('chatdebug.migrate'), hashtext($1))", [schema]);
+          } finally {
+            holder.release();
+          }
+        })()),
     };
   };
 
-  /** Starts `migrate` and tells whether it has settled yet. */
-  const start = (db: PoolLike, schema: string, options: MigrateOptions = {}) => {
+  /** Starts `migrate` and resolves once it reported the lock busy; `state.settled` tells whether it ended since. */
+  const startWaiting = async (db: PoolLike, schema: string, options: MigrateOptions = {}) => {
+    const { logger, lines } = capturingLogger();
     const state = { settled: false };
-    const result = migrate(db, { schema, ...options }).then(
+    const result = migrate(db, { schema, logger, ...options }).then(
       (value) => ((state.settled = true), value),
       (error: unknown) => {
         state.settled = true;
@@ -144,23 +150,22 @@ describe.skipIf(!BACKENDS[1]?.enabled)('migrate on postgres: the advisory lock',
     );
     // Rejections are asserted by the tests; never unhandled meanwhile.
     result.catch(() => undefined);
-    return { result, state };
+    await eventually(() => state.settled || lines.some((line) => line.message === WAITING));
+    return { result, state, lines };
   };
 
   it('waits while another session holds the migration lock, then proceeds', async () => {
     const pool = serverPool({ max: 4 });
     const schema = randomSchema('cdlock');
     const lock = await holdLock(pool, schema);
-    const { logger, lines } = capturingLogger();
     try {
-      const { result, state } = start(pool, schema, { logger });
-      await eventually(() => lines.some((line) => line.message === WAITING));
+      const { result, state, lines } = await startWaiting(pool, schema);
       expect(state.settled).toBe(false);
       await lock.release();
       await expect(result).resolves.toMatchObject({ applied: [1, 2] });
       expect(lines.some((line) => line.message === 'took the chatdebug migration lock')).toBe(true);
     } finally {
-      await lock.release().catch(() => undefined);
+      await lock.release();
       await dropSchema(pool, schema);
       await pool.end();
     }
@@ -173,16 +178,14 @@ describe.skipIf(!BACKENDS[1]?.enabled)('migrate on postgres: the advisory lock',
     const pool = await createPool({ connectionString: DATABASE_URL ?? '', statementTimeoutMillis: 200, queryTimeoutMillis: 400, logger: quiet() });
     const schema = randomSchema('cdlock');
     const lock = await holdLock(admin, schema);
-    const { logger, lines } = capturingLogger();
     try {
-      const { result, state } = start(pool, schema, { logger });
-      await eventually(() => lines.some((line) => line.message === WAITING));
+      const { result, state } = await startWaiting(pool, schema);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(state.settled).toBe(false);
       await lock.release();
       await expect(result).resolves.toMatchObject({ applied: [1, 2] });
     } finally {
-      await lock.release().catch(() => undefined);
+      await lock.release();
       await dropSchema(admin, schema);
       await pool.end();
       await admin.end();
@@ -195,7 +198,7 @@ describe.skipIf(!BACKENDS[1]?.enabled)('migrate on postgres: the advisory lock',
     const lock = await holdLock(pool, schema);
     try {
       const started = performance.now();
-      const error = await start(pool, schema, { lockTimeoutMillis: 300, logger: quiet() }).result.then(
+      const error = await (await startWaiting(pool, schema, { lockTimeoutMillis: 300 })).result.then(
         () => undefined,
         (e: unknown) => e,
       );

@@ -33,6 +33,31 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
     return result.rowCount ?? 0;
   };
 
+  /** Subscribes a collector to a new chat and waits for an event published there. */
+  const listeningChat = async (bus: PostgresEventBus) => {
+    const chat = newId();
+    const events: DebugEvent[] = [];
+    await bus.subscribe(chat, (event) => events.push(event));
+    await bus.publish(debugEvent('run_update', chat, newId()));
+    await eventually(() => events.length === 1);
+    return { chat, events };
+  };
+
+  /**
+   * Publishes on `chat` until one more event has arrived in `events`: those NOTIFYed while the
+   * listener is down are lost, so a single publish after a reconnect could be missed.
+   */
+  const untilAnEventArrives = (bus: PostgresEventBus, chat: string, events: DebugEvent[]) => {
+    const before = events.length;
+    return eventually(
+      async () => {
+        await bus.publish(debugEvent('run_update', chat, newId()));
+        return events.length > before;
+      },
+      { timeoutMillis: 15_000, intervalMillis: 25 },
+    );
+  };
+
   it('after the listener backend is killed, it reconnects and events flow again', async () => {
     const applicationName = randomSchema('cdlisten');
     const { logger, lines } = capturingLogger();
@@ -43,25 +68,13 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
       logger,
     });
     try {
-      const chat = newId();
-      const events: DebugEvent[] = [];
-      await bus.subscribe(chat, (event) => events.push(event));
-      await bus.publish(debugEvent('run_update', chat, newId()));
-      await eventually(() => events.length === 1);
+      const { chat, events } = await listeningChat(bus);
       for (let kill = 1; kill <= 2; kill++) {
         expect(await terminate(applicationName)).toBe(1);
         // The dying backend may still deliver a notification, so first see the loss noticed.
         const lost = () => lines.filter((line) => line.message === 'event listening connection lost; reconnecting').length;
         await eventually(() => lost() === kill, { timeoutMillis: 15_000 });
-        const before = events.length;
-        // Events NOTIFYed while the listener is down are lost: keep publishing until one arrives.
-        await eventually(
-          async () => {
-            await bus.publish(debugEvent('run_update', chat, newId()));
-            return events.length > before;
-          },
-          { timeoutMillis: 15_000, intervalMillis: 25 },
-        );
+        await untilAnEventArrives(bus, chat, events);
       }
       expect(lines.filter((line) => line.message === 'event listening connection lost; reconnecting')).toHaveLength(2);
       await eventually(async () => (await backendsOf(applicationName)).length === 1);
@@ -77,26 +90,28 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
     await eventually(async () => (await backendsOf(applicationName)).length === 0);
   });
 
-  it('a listening connection that silently hangs fails its health check, is destroyed and replaced', async () => {
-    const proxy = await FaultProxy.start(DATABASE_URL ?? '');
+  /** A bus whose listening connection goes through `proxy`, with short deadlines; it publishes on `admin`. */
+  const busBehind = (proxy: FaultProxy, options: { healthCheckIntervalMillis: number }) => {
     const { logger, lines } = capturingLogger();
     const bus = new PostgresEventBus({
       db: admin,
       connectionString: proxy.url(DATABASE_URL ?? ''),
       connectionTimeoutMillis: 500,
-      healthCheckIntervalMillis: 100,
+      healthCheckIntervalMillis: options.healthCheckIntervalMillis,
       queryTimeoutMillis: 300,
       reconnect: { initialDelayMillis: 10, maxDelayMillis: 200 },
       logger,
     });
+    return { bus, lines };
+  };
+
+  it('a listening connection that silently hangs fails its health check, is destroyed and replaced', async () => {
+    const proxy = await FaultProxy.start(DATABASE_URL ?? '');
+    const { bus, lines } = busBehind(proxy, { healthCheckIntervalMillis: 100 });
     const lost = () => lines.filter((line) => line.message === 'event listening connection lost; reconnecting');
     try {
-      const chat = newId();
-      const events: DebugEvent[] = [];
-      await bus.subscribe(chat, (event) => events.push(event));
       // Published on `admin`, around the proxy: only the listener's path hangs.
-      await bus.publish(debugEvent('run_update', chat, newId()));
-      await eventually(() => events.length === 1);
+      const { chat, events } = await listeningChat(bus);
       // Healthy: the checks pass and nothing is lost.
       await new Promise((resolve) => setTimeout(resolve, 400));
       expect(lost()).toEqual([]);
@@ -110,15 +125,8 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
       await eventually(() => listening?.destroyed === true, { timeoutMillis: 5_000 });
 
       proxy.mode = 'forward';
-      // Reconnected through the proxy: events flow again (those NOTIFYed meanwhile are lost).
-      const before = events.length;
-      await eventually(
-        async () => {
-          await bus.publish(debugEvent('run_update', chat, newId()));
-          return events.length > before;
-        },
-        { timeoutMillis: 15_000, intervalMillis: 50 },
-      );
+      // Reconnected through the proxy: events flow again.
+      await untilAnEventArrives(bus, chat, events);
     } finally {
       await bus.shutdown();
       await proxy.close();
@@ -127,16 +135,7 @@ describe.skipIf(!HAS_SERVER)('faults on a real PostgreSQL server', () => {
 
   it('LISTEN on a connection that hangs rejects with unavailable at its deadline, and the next subscribe reconnects', async () => {
     const proxy = await FaultProxy.start(DATABASE_URL ?? '');
-    const { logger } = capturingLogger();
-    const bus = new PostgresEventBus({
-      db: admin,
-      connectionString: proxy.url(DATABASE_URL ?? ''),
-      connectionTimeoutMillis: 500,
-      healthCheckIntervalMillis: 0,
-      queryTimeoutMillis: 300,
-      reconnect: { initialDelayMillis: 10, maxDelayMillis: 200 },
-      logger,
-    });
+    const { bus } = busBehind(proxy, { healthCheckIntervalMillis: 0 });
     try {
       await bus.subscribe(newId(), () => undefined);
       const [listening] = proxy.openSockets();
