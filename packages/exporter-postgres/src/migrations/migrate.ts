@@ -53,8 +53,9 @@ const LOCK_POLL_MILLIS = { first: 25, last: 1_000 } as const;
  * to `lockTimeoutMillis`), and the later ones find nothing left to do. Each migration runs in its
  * own transaction.
  *
- * Throws `InvalidArgumentError` for a bad schema name and `ChatDebugError` with code
- * `migration_failed` (the driver's error as `cause`) when a statement fails.
+ * Throws `InvalidArgumentError` for a bad schema name or `lockTimeoutMillis`, and
+ * `ChatDebugError` with code `migration_failed` when a statement fails (the driver's error as
+ * `cause`) or the lock stays busy past `lockTimeoutMillis` (nothing changed then).
  *
  * @example
  * ```ts
