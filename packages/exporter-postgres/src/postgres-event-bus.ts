@@ -111,6 +111,7 @@ export class PostgresEventBus implements EventBus {
   readonly #listener: Listener | undefined;
   readonly #secrets: readonly string[];
   readonly #handlers = new Map<string, Set<EventHandler>>();
+  readonly #inFlight = new Set<Promise<unknown>>();
   /** Channels whose LISTEN is in flight, so concurrent first subscribers share it. */
   readonly #pending = new Map<string, Promise<void>>();
   #shutdown: Promise<void> | undefined;
@@ -174,10 +175,16 @@ export class PostgresEventBus implements EventBus {
     }
     const payload = encodeEvent(event);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) throw new InvalidArgumentError('event', 'the encoded event exceeds the NOTIFY payload limit');
+    const sent = this.#db.query('SELECT pg_notify($1::text, $2::text)', [eventChannel(event.chatId || NIL_UUID), payload]);
+    // Publishers do not wait for events (the service fires them after its write), so shutdown
+    // does: a short-lived writer's last event must not be cut off by closing the pool.
+    this.#inFlight.add(sent);
     try {
-      await this.#db.query('SELECT pg_notify($1::text, $2::text)', [eventChannel(event.chatId || NIL_UUID), payload]);
+      await sent;
     } catch (error) {
       throw wrapDatabaseError('PostgresEventBus.publish', error, this.#secrets);
+    } finally {
+      this.#inFlight.delete(sent);
     }
   }
 
@@ -222,6 +229,7 @@ export class PostgresEventBus implements EventBus {
   /** Stops listening and closes the listening connection (not `db`). Runs once. */
   shutdown(): Promise<void> {
     this.#shutdown ??= (async () => {
+      await Promise.allSettled([...this.#inFlight]);
       this.#handlers.clear();
       await this.#listener?.close();
     })();

@@ -156,4 +156,21 @@ describe('PostgresEventBus construction', () => {
     expect(sent).toEqual([[BROADCAST_CHANNEL, JSON.stringify({ kind: 'finalize', chat_id: NIL_UUID, run_id: NIL_UUID, step_id: NIL_UUID })]]);
     await expect(bus.subscribe('broadcast', () => undefined)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
+
+  it('shutdown waits for events still being sent (a short-lived writer keeps its last event)', async () => {
+    let answer: () => void = () => undefined;
+    const bus = new PostgresEventBus({
+      db: { query: () => new Promise((resolve) => (answer = () => resolve({ rows: [] }))) },
+    });
+    const publishing = bus.publish(debugEvent('run_update', newId(), newId()));
+    let closed = false;
+    const closing = bus.shutdown().then(() => (closed = true));
+    for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    answer();
+    await publishing;
+    await closing;
+    expect(closed).toBe(true);
+    await bus.publish(debugEvent('delete', newId())); // after shutdown: dropped, no query
+  });
 });
