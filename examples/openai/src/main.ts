@@ -75,7 +75,9 @@ function describeStep(step: StepRecord): string[] {
   return lines;
 }
 
-async function main(): Promise<void> {
+/** Runs the example and returns what it prints. */
+export async function main(): Promise<string> {
+  const out: string[] = [];
   const server = await startFakeServer();
   const exporter = new MemoryExporter();
   const tracer = createTracer({ exporter });
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
         model: 'gpt-demo',
         messages: [{ role: 'user', content: 'Where should I travel in France?' }],
       });
-      console.log(`plain answer:    ${completion.choices[0]?.message.content ?? ''}`);
+      out.push(`plain answer:    ${completion.choices[0]?.message.content ?? ''}`);
 
       const stream = await openai.chat.completions.create({
         model: 'gpt-demo',
@@ -98,24 +100,30 @@ async function main(): Promise<void> {
       });
       let streamed = '';
       for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? '';
-      console.log(`streamed answer: ${streamed}`);
+      out.push(`streamed answer: ${streamed}`);
     });
     await tracer.shutdown();
 
     const runs = await exporter.listRuns({ chatId, limit: 10 });
-    console.log(`\nrecorded ${runs.length} run(s) for chat ${chatId}`);
+    out.push('', `recorded ${runs.length} run(s) for chat ${chatId}`);
     for (const run of runs) {
       const steps = await exporter.listSteps(run.id);
-      console.log(`run ${run.id}  ${run.kind}  ${run.status}  steps: ${steps.length}`);
-      console.log(`  summary: ${JSON.stringify(run.summary)}`);
-      for (const step of steps) for (const line of describeStep(step)) console.log(line);
+      out.push(`run ${run.id}  ${run.kind}  ${run.status}  steps: ${steps.length}`);
+      out.push(`  summary: ${JSON.stringify(run.summary)}`);
+      for (const step of steps) out.push(...describeStep(step));
     }
   } finally {
     await server.close();
   }
+  return out.join('\n');
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (isEntryPoint) {
+  try {
+    console.log(await main());
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
+  }
+}
