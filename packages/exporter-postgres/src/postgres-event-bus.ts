@@ -73,7 +73,13 @@ export interface PostgresEventBusOptions {
   healthCheckIntervalMillis?: number;
   /** Backoff of reconnects. @defaultValue 100 ms doubling up to 5_000 ms, with jitter */
   reconnect?: ReconnectOptions;
-  /** Timers of the reconnect backoff. @defaultValue `systemClock` */
+  /**
+   * How long `shutdown()` waits for events still being sent before it closes anyway (logging
+   * how many it gave up on). 0 does not wait.
+   * @defaultValue 5_000 (milliseconds)
+   */
+  shutdownTimeoutMillis?: number;
+  /** Timers of the reconnect backoff and the shutdown wait. @defaultValue `systemClock` */
   clock?: Clock;
   /** @defaultValue `consoleLogger` */
   logger?: Logger;
@@ -112,6 +118,8 @@ export class PostgresEventBus implements EventBus {
   readonly #secrets: readonly string[];
   readonly #handlers = new Map<string, Set<EventHandler>>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #clock: Clock;
+  readonly #shutdownTimeoutMillis: number;
   /** Channels whose LISTEN is in flight, so concurrent first subscribers share it. */
   readonly #pending = new Map<string, Promise<void>>();
   #shutdown: Promise<void> | undefined;
@@ -124,6 +132,8 @@ export class PostgresEventBus implements EventBus {
     this.#db = options.db;
     this.#logger = options.logger ?? consoleLogger;
     guardPool(options.db, this.#logger);
+    this.#clock = options.clock ?? systemClock;
+    this.#shutdownTimeoutMillis = nonNegativeMillis('shutdownTimeoutMillis', options.shutdownTimeoutMillis, 5_000);
     const dispatch = (channel: string, payload: string) => this.#dispatch(channel, payload);
     const queryTimeoutMillis = nonNegativeMillis('queryTimeoutMillis', options.queryTimeoutMillis, DEFAULT_LISTEN_QUERY_TIMEOUT_MILLIS);
     const healthCheckIntervalMillis = nonNegativeMillis('healthCheckIntervalMillis', options.healthCheckIntervalMillis, DEFAULT_HEALTH_CHECK_INTERVAL_MILLIS);
@@ -149,7 +159,7 @@ export class PostgresEventBus implements EventBus {
       this.#listener = new PgListenConnection({
         createClient,
         onNotification: dispatch,
-        clock: options.clock ?? systemClock,
+        clock: this.#clock,
         logger: this.#logger,
         reconnect: {
           initialDelayMillis: options.reconnect?.initialDelayMillis ?? 100,
@@ -229,11 +239,23 @@ export class PostgresEventBus implements EventBus {
   /** Stops listening and closes the listening connection (not `db`). Runs once. */
   shutdown(): Promise<void> {
     this.#shutdown ??= (async () => {
-      await Promise.allSettled([...this.#inFlight]);
+      await this.#sent();
       this.#handlers.clear();
       await this.#listener?.close();
     })();
     return this.#shutdown;
+  }
+
+  /** Waits for the events in flight, at most `shutdownTimeoutMillis` (a pool may never answer). */
+  async #sent(): Promise<void> {
+    if (this.#inFlight.size === 0 || this.#shutdownTimeoutMillis === 0) return;
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve('deadline'), this.#shutdownTimeoutMillis);
+    });
+    const outcome = await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
+    this.#clock.clearTimeout(timer);
+    if (outcome === 'deadline') this.#logger.warn('event bus shut down with events still being sent', { events: this.#inFlight.size });
   }
 
   #dispatch(channel: string, payload: string): void {

@@ -1,6 +1,7 @@
 import type { DebugEvent } from '@chatdebug/sdk';
 import { BROADCAST_CHANNEL, DebugService, InvalidArgumentError, NIL_UUID, debugEvent, newId } from '@chatdebug/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockClock } from '@chatdebug/testing';
 import { PostgresEventBus } from '../src/index.js';
 import type { CapturedLog, TestDatabase } from './support.js';
 import { BACKENDS, DATABASE_URL, ManualClock, capturingLogger, eventually, openTestDatabase } from './support.js';
@@ -172,5 +173,20 @@ describe('PostgresEventBus construction', () => {
     await closing;
     expect(closed).toBe(true);
     await bus.publish(debugEvent('delete', newId())); // after shutdown: dropped, no query
+  });
+
+  it('shutdown gives up on an event that never goes out after shutdownTimeoutMillis, and says so', async () => {
+    const clock = new MockClock();
+    const { logger, lines } = capturingLogger();
+    const bus = new PostgresEventBus({ db: { query: () => new Promise(() => undefined) }, clock, logger, shutdownTimeoutMillis: 2_000 });
+    void bus.publish(debugEvent('run_update', newId(), newId())).catch(() => undefined);
+    let closed = false;
+    const closing = bus.shutdown().then(() => (closed = true));
+    await clock.advanceAsync(1_999);
+    expect(closed).toBe(false);
+    await clock.advanceAsync(1);
+    await closing;
+    expect(lines.some((line) => line.level === 'warn' && line.message.includes('events still being sent'))).toBe(true);
+    expect(() => new PostgresEventBus({ db: { query: async () => ({ rows: [] }) }, shutdownTimeoutMillis: -1 })).toThrow(InvalidArgumentError);
   });
 });

@@ -11,7 +11,6 @@ export {
   NotFoundError,
   AbortedError,
   TimeoutError,
-  NilModelResultError,
 } from './errors/chat-debug-error.js';
 export type { ErrorCode } from './errors/chat-debug-error.js';
 
@@ -132,11 +131,12 @@ export type {
 } from './tracer/span-listener.js';
 
 // ---------------------------------------------------------------------------------------------
-// Instrumentation (src/instrumentation/): recording fetch, redaction, normalizers, wrappers.
+// Redaction (src/redaction/, shared by the tracer and the instrumentation) and instrumentation
+// (src/instrumentation/): recording fetch, normalizers, wrappers.
 // ---------------------------------------------------------------------------------------------
-export { REDACTED, TRUNCATED } from './instrumentation/redaction/markers.js';
-export { redactHeaders, isSensitiveHeader, SENSITIVE_HEADER_NAMES, SENSITIVE_HEADER_FRAGMENTS } from './instrumentation/redaction/redact-headers.js';
-export type { HeadersLike } from './instrumentation/redaction/redact-headers.js';
+export { REDACTED, TRUNCATED } from './redaction/markers.js';
+export { redactHeaders, isSensitiveHeader, SENSITIVE_HEADER_NAMES, SENSITIVE_HEADER_FRAGMENTS } from './redaction/redact-headers.js';
+export type { HeadersLike } from './redaction/redact-headers.js';
 export {
   redactJson,
   redactJsonText,
@@ -145,8 +145,8 @@ export {
   isSensitiveJsonKey,
   SENSITIVE_JSON_KEYS,
   SENSITIVE_JSON_KEY_FRAGMENTS,
-} from './instrumentation/redaction/redact-json.js';
-export type { JsonRedactionFailure } from './instrumentation/redaction/redact-json.js';
+} from './redaction/redact-json.js';
+export type { JsonRedactionFailure } from './redaction/redact-json.js';
 export {
   redactUrl,
   redactQueryString,
@@ -155,7 +155,7 @@ export {
   isSensitiveQueryParam,
   SENSITIVE_QUERY_PARAMS,
   SENSITIVE_QUERY_FRAGMENTS,
-} from './instrumentation/redaction/redact-url.js';
+} from './redaction/redact-url.js';
 export { createRecordingFetch, isRecordingFetch } from './instrumentation/fetch/recording-fetch.js';
 export type { FetchFunction, RecordingFetch, RecordingFetchOptions, RecordingFetchStats } from './instrumentation/fetch/recording-fetch.js';
 export { classifyRetry, retryDelayMillis, RETRY_CLASSIFICATIONS } from './instrumentation/fetch/retry-classification.js';

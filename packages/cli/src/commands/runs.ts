@@ -35,10 +35,10 @@ export function runsCommand(runtime: CliRuntime): Command {
       // A finished run carries its step count and token totals in its summary. An open run has
       // none yet, and neither has one the stale sweep finalized: count those runs' steps, as the
       // demo tree and \`show\` do, rather than print "-" for a run they show with steps.
-      const stepsOf = new Map<string, StepRecord[]>();
-      for (const run of runs) {
-        if (runStepCount(run) === undefined) stepsOf.set(run.id, await session.service.listSteps(run.id));
-      }
+      const uncounted = runs.filter((run) => runStepCount(run) === undefined);
+      const stepsOf = new Map<string, StepRecord[]>(
+        await Promise.all(uncounted.map(async (run) => [run.id, await session.service.listSteps(run.id)] as const)),
+      );
       const { style } = context;
       const header = ['STARTED', 'RUN', 'KIND', 'STATUS', 'MODEL', 'DURATION', 'STEPS', 'TOKENS', 'LABEL'];
       const rows = runs.map((run) => [

@@ -14,7 +14,6 @@ export const ERROR_CODES = [
   'exporter_failed',
   'migration_failed',
   'unavailable',
-  'nil_model_result',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -98,13 +97,6 @@ export class StepNumberExhaustedError extends ChatDebugError {
 export class NotFoundError extends ChatDebugError {
   constructor(what: string, id: string) {
     super('not_found', `${what} not found (${id})`);
-  }
-}
-
-/** A traced model call gave nothing to record: `traceStream`'s opener returned no stream. */
-export class NilModelResultError extends ChatDebugError {
-  constructor(message = 'model call returned no stream') {
-    super('nil_model_result', message);
   }
 }
 

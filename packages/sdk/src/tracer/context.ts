@@ -34,9 +34,9 @@ export const ACTIVATE: unique symbol = Symbol.for('@chatdebug/activate') as neve
  */
 export const BEFORE_END: unique symbol = Symbol.for('@chatdebug/before-end') as never;
 
-/** A step that accepts {@link BEFORE_END} hooks. */
+/** A step that accepts {@link BEFORE_END} hooks; registering returns the hook's removal. */
 export interface EndHookable {
-  [BEFORE_END]?(fn: () => void): void;
+  [BEFORE_END]?(fn: () => void): () => void;
 }
 
 /** A span that can wrap its own activation. */

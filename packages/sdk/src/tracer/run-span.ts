@@ -187,7 +187,7 @@ export class RecordingRunSpan implements RunSpan, StepOwner, Activatable {
       const index = open.lastIndexOf(step);
       if (index >= 0) removeAt(open, index);
     }
-    this.#core.heartbeats.delete(step);
+    if (!step.callInFlight) this.#core.heartbeats.delete(step);
   }
 }
 

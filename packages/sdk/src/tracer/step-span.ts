@@ -40,9 +40,10 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
   #attemptNumber = 0;
   #status: Status | undefined;
   #errorWritten = false;
-  #beforeEnd: (() => void)[] | undefined;
+  #beforeEnd: Set<() => void> | undefined;
   /** Calls of `traceCall`/`traceOpen` in flight: a reused step heartbeats through them even after it ended once. */
   #callsInFlight = 0;
+  #heartbeatsForCalls = false;
 
   constructor(core: TracerCore, run: StepOwner, id: string, stepNumber: number, operation: Operation) {
     this.#core = core;
@@ -95,8 +96,9 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
   }
 
   update(fields: StepSpanUpdate): this {
-    if (this.ended) {
-      // The final write is the step's record: a late update would rewrite what it ended with.
+    if (this.ended && this.#callsInFlight === 0) {
+      // The final write is the step's record: a late update would rewrite what it ended with
+      // (a step reused for a retry takes updates again while that call is in flight).
       this.#core.counters.afterEnd++;
       return this;
     }
@@ -107,21 +109,39 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
     return this;
   }
 
-  [BEFORE_END](fn: () => void): void {
-    (this.#beforeEnd ??= []).push(fn);
+  [BEFORE_END](fn: () => void): () => void {
+    const hooks = (this.#beforeEnd ??= new Set());
+    hooks.add(fn);
+    return () => hooks.delete(fn);
   }
 
   [ACTIVATE]<T>(fn: () => T): T {
     return this.#core.listeners.length > 0 ? activateWithListeners(this.#core, this, fn) : fn();
   }
 
-  /** A blocking call on this step started (heartbeats keep flowing until {@link callEnded}). Internal. */
+  /**
+   * A blocking call on this step started: the step heartbeats until the last call in flight
+   * ends (§5), also when it is reused for a retry after it ended once. A step that was already
+   * heartbeating on its own keeps doing so afterwards. Internal.
+   */
   callStarted(): void {
-    this.#callsInFlight++;
+    if (this.#callsInFlight++ === 0 && !this.#core.heartbeats.has(this)) {
+      this.#heartbeatsForCalls = true;
+      this.#core.heartbeats.add(this);
+    }
   }
 
   callEnded(): void {
-    this.#callsInFlight--;
+    if (--this.#callsInFlight > 0) return;
+    if (this.#heartbeatsForCalls || this.ended) {
+      this.#heartbeatsForCalls = false;
+      this.#core.heartbeats.delete(this);
+    }
+  }
+
+  /** True while a blocking call on this step is in flight (its heartbeat outlives an end meanwhile). Internal. */
+  get callInFlight(): boolean {
+    return this.#callsInFlight > 0;
   }
 
   heartbeat(): void {
@@ -137,10 +157,8 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
 
   end(options: EndStepOptions = {}): void {
     const core = this.#core;
-    const error = options.error;
-    const failed = error !== undefined && error !== null && !isJsonNull(error);
-    let status: Status = failed ? classifyCallError(error) : 'completed';
-    let endTime = core.clock.now();
+    let status: Status | undefined;
+    let endTime: Date | undefined;
     try {
       if (options.status !== undefined) status = requireTerminalStatus('status', options.status);
       if (options.endTime !== undefined) endTime = requireDate('endTime', options.endTime);
@@ -149,6 +167,8 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
       // its outcome implies, at the clock time.
       rejectInput(core, invalid, 'step.end');
     }
+    status ??= impliedStatus(options.error);
+    endTime ??= core.clock.now();
     const current = this.#status;
     // A late, lower-priority outcome (the "interrupted" safety net) never clobbers a final one.
     if (current !== undefined && isTerminalStatus(current) && statusPriority(status) < statusPriority(current)) return;
@@ -216,6 +236,15 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
     params.chatId = this.chatId;
     params.at = fields.finishedAt ?? core.clock.now();
     core.pipeline.enqueue({ type: 'updateStep', runId: this.runId, stepId: this.id, params });
+  }
+}
+
+/** The status an `end({ error })` implies; an error that cannot even be inspected is a failure. */
+function impliedStatus(error: unknown): Status {
+  try {
+    return error === undefined || error === null || isJsonNull(error) ? 'completed' : classifyCallError(error);
+  } catch {
+    return 'error';
   }
 }
 

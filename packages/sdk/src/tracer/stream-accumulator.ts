@@ -4,7 +4,7 @@ import type { PayloadBounds } from '../payload/bounds.js';
 import { boundText, cutToUtf8Bytes, resolvePayloadBounds } from '../payload/bounds.js';
 import { sanitizeJson } from '../payload/sanitize.js';
 import { isAbortError } from '../service/classify-error.js';
-import { sanitizeErrorMessage } from '../instrumentation/redaction/redact-url.js';
+import { sanitizeErrorMessage } from '../redaction/redact-url.js';
 
 type ContentPart =
   | { type: 'text' | 'reasoning'; text: string }

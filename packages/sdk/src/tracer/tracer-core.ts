@@ -8,7 +8,7 @@ import { JSON_NULL, isJsonNull } from '../model/json.js';
 import type { SanitizeOptions } from '../payload/sanitize.js';
 import { sanitizeJson } from '../payload/sanitize.js';
 import { normalizeError } from '../service/classify-error.js';
-import { redactErrorPayload } from '../instrumentation/redaction/redact-url.js';
+import { redactErrorPayload } from '../redaction/redact-url.js';
 import type { DebugService } from '../service/debug-service.js';
 import type { HeartbeatScheduler } from './heartbeat-scheduler.js';
 import type { SpanListener } from './span-listener.js';
@@ -107,20 +107,21 @@ export function snapshot(core: TracerCore, value: unknown, field = 'payload', co
   }
 }
 
+const UNREADABLE_ERROR = Object.freeze({ message: 'the error could not be read', type: 'unreadable' });
+
 /**
  * An error payload: Errors are normalized to `{ message, type, ... }`, then credentials are
  * redacted (a provider may quote the key in its message); `JSON_NULL` passes through.
  */
 export function errorPayload(core: TracerCore, error: unknown, context = 'span'): JsonValue | JsonNull | undefined {
   if (error === undefined || error === null) return undefined;
-  if (isJsonNull(error)) return JSON_NULL;
   let normalized: unknown;
   try {
+    if (isJsonNull(error)) return JSON_NULL;
     normalized = error instanceof Error ? normalizeError(error) : error;
   } catch {
-    normalized = { message: 'unreadable error', type: 'unknown' };
+    normalized = UNREADABLE_ERROR;
   }
   // An error that cannot be read still marks the step as failed.
-  const payload = snapshot(core, normalized, 'error', context) ?? { message: 'the error could not be read', type: 'unreadable' };
-  return redactErrorPayload(payload);
+  return redactErrorPayload(snapshot(core, normalized, 'error', context) ?? UNREADABLE_ERROR);
 }

@@ -1,4 +1,3 @@
-import { NilModelResultError } from '../errors/chat-debug-error.js';
 import type { ExportPipelineOptions, FlushResult, PipelineStats } from '../export/export-pipeline.js';
 import { ExportPipeline } from '../export/export-pipeline.js';
 import type { JsonObject } from '../model/json.js';
@@ -128,9 +127,7 @@ export class Tracer {
     if (!this.enabled || core.pipeline.closed) return new NoopRunSpan(options.chatId, options.kind, core.clock);
     let params: CreateRunParams & { id: string; rootChatId: string | undefined; parentChatId: string | undefined; provider: string | undefined; model: string | undefined };
     let explicitStart: Date | undefined;
-    let labelText: string;
     try {
-      labelText = optionalText('label', options.label) ?? '';
       const id = options.id === undefined ? newId() : requireUuid('id', options.id);
       params = {
         id,
@@ -152,7 +149,13 @@ export class Tracer {
       rejectInput(core, error, 'startRun');
       return new NoopRunSpan(options.chatId, options.kind, core.clock);
     }
-    const label = labelText === '' ? '' : truncateLabel(labelText);
+    let label = '';
+    try {
+      label = truncateLabel(optionalText('label', options.label) ?? '');
+    } catch (error) {
+      // Only the label is left out: the run itself is good input.
+      rejectInput(core, error, 'startRun');
+    }
     let summary: JsonObject;
     if (options.summary === undefined) {
       // What the snapshot of `{ first_message: label }` gives: a label of at most 200 code points
@@ -281,6 +284,8 @@ export class Tracer {
    * attempt lands on the step) and may return the stream or a promise of it; opening errors are
    * recorded like `traceCall`'s. The returned iterable forwards every part and finalizes the
    * step exactly once (see `recordStream`); its heartbeat starts lazily on the first pull.
+   * An opener that gives no stream (null) ends the step as a `NilModelResult` error, and that
+   * null comes back as is.
    */
   async traceStream<Part>(
     options: TraceStreamOptions<Part>,
@@ -290,9 +295,8 @@ export class Tracer {
     if (!run || !run.isRecording) return open(new NoopStepSpan(run ?? new NoopRunSpan(), 'stream', this.#core.clock));
     const step = run.startStep({ ...options, operation: 'stream', heartbeat: false });
     const source = await this.traceOpen(step, open);
-    // The step is recorded as a NilModelResult error; the caller gets a typed error rather than
-    // an iterable that fails with a TypeError on the first pull.
-    if (source === undefined || source === null) throw new NilModelResultError();
+    // Recorded as a NilModelResult error step; the caller gets what `open` gave, as untraced.
+    if (source === undefined || source === null) return source;
     return this.recordStream(step, source, options);
   }
 
@@ -322,13 +326,8 @@ export class Tracer {
    */
   #heartbeatWhileInFlight(step: StepSpan): () => void {
     if (!(step instanceof RecordingStepSpan)) return () => undefined;
-    const heartbeats = this.#core.heartbeats;
     step.callStarted();
-    heartbeats.add(step);
-    return () => {
-      step.callEnded();
-      heartbeats.delete(step);
-    };
+    return () => step.callEnded();
   }
 
   /** Wraps an already-open stream of `step` (see `recordStream`), with the lazy heartbeat. */

@@ -323,6 +323,27 @@ describe('instrumentOpenAI: chat.completions.create', () => {
     expect(steps).toMatchObject([{ operation: 'stream', status: 'interrupted', metadata: { stream_dropped_unread: true } }]);
   });
 
+  it("whenNoRun 'create-run': a stream being read is never taken for a dropped one, whatever the collector does", async () => {
+    const { tracer, read } = setupTracing();
+    const openai = client(tracer, { whenNoRun: 'create-run', chatId: () => CHAT });
+    server.script({ sse: { events: chatChunks({ texts: ['a', 'b', 'c', 'd'] }), delayMillis: 5 } });
+    const gc = collectGarbage();
+    let text = '';
+    // Only the iterator is held while reading (as `for await` does), never the stream object.
+    const iterator = (await openai.chat.completions.create({ model: 'gpt-test', messages, stream: true }))[Symbol.asyncIterator]();
+    for (;;) {
+      gc();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const next = await iterator.next();
+      if (next.done) break;
+      text += next.value.choices[0]?.delta.content ?? '';
+    }
+    const { runs, steps } = await read();
+    expect(text).toBe('abcd');
+    expect(runs).toMatchObject([{ status: 'completed' }]);
+    expect(steps).toMatchObject([{ operation: 'stream', status: 'completed' }]);
+  });
+
   it("whenNoRun 'create-run' records each call in a chat_turn run of its own", async () => {
     const { tracer, read } = setupTracing();
     const openai = client(tracer, { whenNoRun: 'create-run', chatId: () => CHAT });

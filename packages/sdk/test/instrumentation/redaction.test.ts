@@ -10,7 +10,7 @@ import {
   redactUrl,
   sanitizeErrorMessage,
 } from '@chatdebug/sdk';
-import { urlPath } from '../../src/instrumentation/redaction/redact-url.js';
+import { urlPath } from '../../src/redaction/redact-url.js';
 
 describe('header redaction (§7 item 55)', () => {
   const cases: { name: string; header: string; redacted: boolean }[] = [

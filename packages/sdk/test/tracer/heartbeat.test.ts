@@ -149,6 +149,34 @@ describe('heartbeats (§5, §7 item 49)', () => {
     expect(memory.steps()[0]).toMatchObject({ status: 'completed', error: null });
   });
 
+  it('two calls in flight on one step: the heartbeat lasts until the last one returns; a heartbeating step keeps its own', async () => {
+    const { tracer, exporter, clock, flush } = setup({ staleAfterMillis: 10_000 });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn', heartbeat: false });
+    const step = run.startStep({ heartbeat: false });
+    const releases: ((value: string) => void)[] = [];
+    const first = tracer.traceCall({ run, step }, () => new Promise<string>((resolve) => releases.push(resolve)));
+    const second = tracer.traceCall({ run, step }, () => new Promise<string>((resolve) => releases.push(resolve)));
+    releases[0]?.('one');
+    await first;
+    // The first call ended the step; the second is still in flight and still heartbeats.
+    await clock.advanceAsync(10_000);
+    await flush();
+    expect(touches(exporter.calls, 'touchStepAndRun')).toBe(2);
+    releases[1]?.('two');
+    await second;
+    expect(tracer.stats().heartbeating).toBe(0);
+
+    // A step heartbeating on its own (the default) still does after a call that leaves it open.
+    const streaming = run.startStep({ operation: 'stream' });
+    expect(tracer.stats().heartbeating).toBe(1);
+    await tracer.traceOpen(streaming, async () => 'opened');
+    expect(tracer.stats().heartbeating).toBe(1);
+    streaming.end();
+    expect(tracer.stats().heartbeating).toBe(0);
+    run.end();
+    await flush();
+  });
+
   it('a disabled tracer heartbeats nothing and arms no timer (the nil-service no-op)', async () => {
     const clock = new MockClock();
     const exporter = new FaultInjectingExporter(new MemoryExporter());

@@ -579,14 +579,16 @@ describe('tracer: labels (§4, §7 items 26–27)', () => {
   it('unreadable payloads and a non-string label never throw into the caller', async () => {
     const { tracer, memory, flush } = setup({ tracer: { strict: false } });
     const hostile = new Proxy({}, { ownKeys: () => { throw new Error('trap'); } });
-    expect(tracer.startRun({ chatId: CHAT, kind: 'chat_turn', label: 42 as never }).isRecording).toBe(false);
+    const unlabelled = tracer.startRun({ chatId: CHAT, kind: 'chat_turn', label: 42 as never });
+    expect(unlabelled.isRecording).toBe(true);
+    unlabelled.end();
     const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn', summary: hostile as never });
     const step = run.startStep({ request: hostile });
     step.update({ metadata: hostile as never });
     step.end({ response: hostile, error: hostile, usage });
     run.end();
     await flush();
-    expect(memory.runs()).toHaveLength(1);
+    expect(memory.runs().map((r) => r.summary.first_message)).toEqual([undefined, undefined]);
     expect(memory.steps()[0]).toMatchObject({
       status: 'error',
       normalizedRequest: {},
@@ -596,5 +598,36 @@ describe('tracer: labels (§4, §7 items 26–27)', () => {
     });
     expect(tracer.stats().invalidInput).toBe(6);
     expect(() => setup().tracer.startRun({ chatId: CHAT, kind: 'chat_turn', label: 42 as never })).toThrow(InvalidArgumentError);
+  });
+
+  it('an error whose properties cannot be read still ends the step as an error, and never throws', async () => {
+    const { tracer, memory, flush } = setup({ tracer: { strict: false } });
+    const trap = (): never => {
+      throw new Error('get trap');
+    };
+    const unreadable = new Proxy({}, { get: trap, ownKeys: trap, getPrototypeOf: trap });
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    const step = run.startStep({});
+    expect(() => step.update({ error: unreadable })).not.toThrow();
+    expect(() => step.end({ error: unreadable })).not.toThrow();
+    run.end();
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'error', error: { message: 'the error could not be read', type: 'unreadable' } });
+  });
+
+  it('a step reused for a retry takes updates while the retry is in flight, and none after', async () => {
+    const { tracer, memory, flush } = setup();
+    const run = tracer.startRun({ chatId: CHAT, kind: 'chat_turn' });
+    const step = run.startStep({});
+    await expect(tracer.traceCall({ run, step }, async () => Promise.reject(new Error('429')))).rejects.toThrow();
+    await tracer.traceCall({ run, step, result: () => ({ usage }) }, async (inFlight) => {
+      inFlight.update({ metadata: { attempt: 2 } });
+      return 'ok';
+    });
+    step.update({ metadata: { attempt: 3 } });
+    run.end();
+    await flush();
+    expect(memory.steps()[0]).toMatchObject({ status: 'completed', error: null, metadata: { attempt: 2 }, usage });
+    expect(tracer.stats().afterEnd).toBe(1);
   });
 });

@@ -1,8 +1,8 @@
 import { cutToUtf8Bytes } from '../../payload/bounds.js';
 import { sanitizeText } from '../../payload/sanitize.js';
-import { TRUNCATED } from '../redaction/markers.js';
-import { redactJsonText, redactNdjson } from '../redaction/redact-json.js';
-import { maskKnownKeys, redactQueryString } from '../redaction/redact-url.js';
+import { TRUNCATED } from '../../redaction/markers.js';
+import { redactJsonText, redactNdjson } from '../../redaction/redact-json.js';
+import { maskKnownKeys, redactQueryString } from '../../redaction/redact-url.js';
 
 /**
  * How a body is stored: `json` (also when the content type is missing) is redacted or fails

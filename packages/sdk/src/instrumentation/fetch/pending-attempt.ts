@@ -3,8 +3,8 @@ import { describeError } from '../../logger/logger.js';
 import type { Attempt, AttemptStatus } from '../../model/attempt.js';
 import { boundText } from '../../payload/bounds.js';
 import type { AttemptSink } from '../../tracer/spans.js';
-import { isCompleteJson } from '../redaction/redact-json.js';
-import { sanitizeErrorMessage } from '../redaction/redact-url.js';
+import { isCompleteJson } from '../../redaction/redact-json.js';
+import { sanitizeErrorMessage } from '../../redaction/redact-url.js';
 import type { BodyKind } from './body-kind.js';
 import { decodeUtf8, renderBody } from './body-kind.js';
 import { classifyRetry } from './retry-classification.js';
@@ -52,9 +52,22 @@ export class PendingAttempt {
   #overflow = false;
   #settled = false;
   #cleanup: (() => void)[] = [];
+  #requestBody: string | Promise<string | undefined> | undefined;
 
   constructor(start: AttemptStart) {
     this.#start = start;
+    const body = start.requestBody;
+    this.#requestBody = body;
+    // A body read asynchronously (a Blob, a Request object) is usually in long before the
+    // attempt settles: kept here, the attempt is then recorded at once, in its step's final write.
+    if (typeof body === 'object') {
+      body.then(
+        (text) => {
+          if (this.#requestBody === body) this.#requestBody = text;
+        },
+        () => undefined, // reported where the attempt is recorded
+      );
+    }
   }
 
   get settled(): boolean {
@@ -217,7 +230,7 @@ export class PendingAttempt {
       return;
     }
     this.#chunks.length = 0;
-    const body = start.requestBody;
+    const body = this.#requestBody;
     if (typeof body === 'object') {
       body.then(
         (text) => this.#record(text === undefined ? attempt : { ...attempt, request_body: text }),

@@ -5,12 +5,13 @@ import { resolvePayloadBounds } from '../../payload/bounds.js';
 import type { EndHookable } from '../../tracer/context.js';
 import { BEFORE_END, activeStep } from '../../tracer/context.js';
 import type { AttemptSink } from '../../tracer/spans.js';
-import { TRUNCATED } from '../redaction/markers.js';
-import { redactHeaders } from '../redaction/redact-headers.js';
-import { redactUrl, urlPath } from '../redaction/redact-url.js';
+import { TRUNCATED } from '../../redaction/markers.js';
+import { redactHeaders } from '../../redaction/redact-headers.js';
+import { redactUrl, urlPath } from '../../redaction/redact-url.js';
 import type { BodyKind } from './body-kind.js';
 import { bodyKindOf, renderBody } from './body-kind.js';
 import { PendingAttempt } from './pending-attempt.js';
+import { withTimeout } from '../../service/timeout.js';
 
 /** The `fetch` signature the recording fetch wraps and implements. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -258,7 +259,10 @@ function teeResponse(pending: PendingAttempt, response: Response, signal: AbortS
   }
   // An event stream the consumer stops reading without cancelling still yields its attempt:
   // when its step ends, the body is recorded as it stands (a no-op if it settled already).
-  if (kind === 'sse') (sink as EndHookable)[BEFORE_END]?.(() => pending.stepEnded());
+  if (kind === 'sse') {
+    const remove = (sink as EndHookable)[BEFORE_END]?.(() => pending.stepEnded());
+    if (remove) pending.onSettled(remove);
+  }
   abandonedBodies.register(body, pending, pending);
   pending.onSettled(() => abandonedBodies.unregister(pending));
   const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
@@ -282,23 +286,20 @@ async function drainThenCancel(
   reason: unknown,
   guard: (fn: () => void) => void,
 ): Promise<void> {
-  let timer: ReturnType<AttemptSink['clock']['setTimeout']> | undefined;
-  const deadline = new Promise<'deadline'>((resolve) => {
-    timer = sink.clock.setTimeout(() => resolve('deadline'), DRAIN_MILLIS);
-  });
   try {
-    for (let drained = 0; drained <= DRAIN_LIMIT_BYTES; ) {
-      const result = await Promise.race([reader.read(), deadline]);
-      if (result === 'deadline') break;
-      if (result.done) return guard(() => pending.eof());
-      drained += result.value.byteLength;
-      guard(() => pending.chunk(result.value));
-    }
-    guard(() => pending.cancelled());
+    const ended = await withTimeout(sink.clock, DRAIN_MILLIS, 'draining a cancelled response body', async () => {
+      for (let drained = 0; drained <= DRAIN_LIMIT_BYTES; ) {
+        const result = await reader.read();
+        if (result.done) return true;
+        drained += result.value.byteLength;
+        guard(() => pending.chunk(result.value));
+      }
+      return false;
+    });
+    guard(() => (ended ? pending.eof() : pending.cancelled()));
   } catch {
     guard(() => pending.cancelled());
   } finally {
-    sink.clock.clearTimeout(timer);
     await reader.cancel(reason).catch(() => undefined);
   }
 }

@@ -12,7 +12,7 @@ import { normalizeChatCompletionRequest, normalizeChatCompletionResponse } from 
 import { normalizeResponsesRequest, normalizeResponsesResponse } from '../normalize/openai-responses.js';
 import { errorMessage, normalizeProviderError } from '../normalize/provider-error.js';
 import { normalizeUsage } from '../normalize/usage.js';
-import { redactJsonValue } from '../redaction/redact-json.js';
+import { redactJsonValue } from '../../redaction/redact-json.js';
 import type { CallScope, InstrumentationOptions } from '../run-scope.js';
 import { endOwnedRun, resolveCallScope, validateInstrumentationOptions } from '../run-scope.js';
 

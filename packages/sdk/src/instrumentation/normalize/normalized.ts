@@ -3,8 +3,8 @@ import type { Usage } from '../../model/usage.js';
 import type { PayloadBounds } from '../../payload/bounds.js';
 import { boundText, resolvePayloadBounds } from '../../payload/bounds.js';
 import { sanitizeJson } from '../../payload/sanitize.js';
-import { REDACTED } from '../redaction/markers.js';
-import { isSensitiveJsonKey, redactJsonValue } from '../redaction/redact-json.js';
+import { REDACTED } from '../../redaction/markers.js';
+import { isSensitiveJsonKey, redactJsonValue } from '../../redaction/redact-json.js';
 
 /**
  * One part of a normalized message (§6.5). `type` is `text`, `reasoning`, `file`, `tool-call`,

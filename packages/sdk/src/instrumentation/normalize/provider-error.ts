@@ -1,7 +1,7 @@
 import { boundText } from '../../payload/bounds.js';
 import type { NormalizedError } from '../../service/classify-error.js';
 import { isAbortError, isTimeoutError, normalizeError } from '../../service/classify-error.js';
-import { sanitizeErrorMessage } from '../redaction/redact-url.js';
+import { sanitizeErrorMessage } from '../../redaction/redact-url.js';
 import type { NormalizeOptions } from './normalized.js';
 import { PartBuilder, num, rec, str } from './normalized.js';
 

@@ -47,11 +47,14 @@ export interface TracedCallContext {
 
 // A stream that the caller drops without reading it (nor closing it) would leave a run created
 // for the call open, and heartbeating, forever: once the stream is garbage-collected, its step
-// ends interrupted and the run with it.
+// ends interrupted and the run with it. A consumer that is reading holds only the iterator
+// (`for await` does): each iterator keeps its stream alive through `streamOf`, so a stream
+// being read is never taken for a dropped one.
 const droppedStreams = new FinalizationRegistry<{ step: StepSpan; scope: CallScope }>(({ step, scope }) => {
   if (!step.ended) step.end({ status: 'interrupted', metadata: { stream_dropped_unread: true } });
   endOwnedRun(scope, step);
 });
+const streamOf = new WeakMap<AsyncIterator<unknown>, object>();
 
 function isAPIPromise(value: unknown): value is APIPromiseLike<unknown> {
   const p = value as Partial<APIPromiseLike<unknown>> | null;
@@ -258,15 +261,18 @@ class TracedCall {
     const bounds = this.#bounds;
     const traced = this.#tracer.recordStream(this.#step, source, { observe: this.#context.adapter.createObserver(), ...(bounds ? { bounds } : {}) });
     const settle = settleWhenEnded(this.#scope, this.#step);
-    return {
+    const iterable: AsyncIterable<unknown> = {
       [Symbol.asyncIterator]: () => {
         const inner = traced[Symbol.asyncIterator]();
-        return {
+        const iterator: AsyncIterator<unknown> = {
           next: () => after(inner.next(), settle),
           return: (value?: unknown) => after(inner.return ? inner.return(value) : Promise.resolve({ done: true, value }), settle),
         };
+        streamOf.set(iterator, iterable);
+        return iterator;
       },
     };
+    return iterable;
   }
 
   #buildStream(stream: StreamLike): unknown {
@@ -301,14 +307,17 @@ class TracedCall {
         next: () => Promise.reject(new Error('Cannot iterate over a consumed stream, use `.tee()` to split the stream.')),
       };
     };
+    let rebuilt: object;
     try {
       const Ctor = stream.constructor as StreamConstructor;
-      return new Ctor(factory, stream.controller, this.#context.client);
+      rebuilt = new Ctor(factory, stream.controller, this.#context.client) as object;
     } catch (error) {
       // Not constructible the Stainless way: hand back a traced iterable with the same controller.
       this.#logger.warn('chatdebug: could not rebuild the stream class; a plain traced stream is returned', { error: describeError(error) });
-      return { controller: stream.controller, [Symbol.asyncIterator]: factory };
+      rebuilt = { controller: stream.controller, [Symbol.asyncIterator]: factory };
     }
+    streamOf.set(iterator, rebuilt);
+    return rebuilt;
   }
 }
 
