@@ -96,7 +96,7 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
   }
 
   update(fields: StepSpanUpdate): this {
-    if (this.ended && this.#callsInFlight === 0) {
+    if (this.#final) {
       // The final write is the step's record: a late update would rewrite what it ended with
       // (a step reused for a retry takes updates again while that call is in flight).
       this.#core.counters.afterEnd++;
@@ -139,13 +139,18 @@ export class RecordingStepSpan implements StepSpan, Activatable, EndHookable {
     }
   }
 
+  /** Ended, with no call in flight that could still reuse the step. */
+  get #final(): boolean {
+    return this.#status !== undefined && this.#callsInFlight === 0;
+  }
+
   /** True while a blocking call on this step is in flight (its heartbeat outlives an end meanwhile). Internal. */
   get callInFlight(): boolean {
     return this.#callsInFlight > 0;
   }
 
   heartbeat(): void {
-    if (this.ended && this.#callsInFlight === 0) return;
+    if (this.#final) return;
     const core = this.#core;
     core.pipeline.enqueue({
       type: 'touchStep',

@@ -255,16 +255,18 @@ export class Tracer {
     const run = options.run ?? activeRun();
     if (!run || !run.isRecording) return call(new NoopStepSpan(run ?? new NoopRunSpan(), options.operation, this.#core.clock));
     const step = options.step ?? run.startStep({ ...options, operation: options.operation ?? 'generate', heartbeat: false });
-    const done = this.#heartbeatWhileInFlight(step);
+    // Heartbeats while the call is in flight (§5), also on a step reused after it ended once.
+    const recording = step instanceof RecordingStepSpan;
+    if (recording) step.callStarted();
     let result: T;
     try {
       result = await withStep(step, () => call(step));
     } catch (error) {
-      done();
+      if (recording) step.callEnded();
       step.end({ status: classifyCallError(error), error: this.#errorPayload(options.error, error) });
       throw error;
     }
-    done();
+    if (recording) step.callEnded();
     if (result === undefined || result === null) {
       step.end({ status: 'error', error: { message: 'model call returned no result', type: 'NilModelResult' } });
       return result;
@@ -305,7 +307,8 @@ export class Tracer {
    * (interrupted for a cancellation, error otherwise) before rethrowing.
    */
   async traceOpen<S>(step: StepSpan, open: (step: StepSpan) => S | Promise<S>): Promise<S> {
-    const done = this.#heartbeatWhileInFlight(step);
+    const recording = step instanceof RecordingStepSpan;
+    if (recording) step.callStarted();
     try {
       const source = await withStep(step, () => open(step));
       if (source === undefined || source === null) {
@@ -316,19 +319,10 @@ export class Tracer {
       step.end({ status: classifyCallError(error), error: this.#errorPayload(undefined, error) });
       throw error;
     } finally {
-      done();
+      if (recording) step.callEnded();
     }
   }
 
-  /**
-   * Heartbeats `step` while a blocking call on it is in flight (§5: a long call must not be
-   * swept), also when the step is reused for a retry after it ended once. Returns the stop.
-   */
-  #heartbeatWhileInFlight(step: StepSpan): () => void {
-    if (!(step instanceof RecordingStepSpan)) return () => undefined;
-    step.callStarted();
-    return () => step.callEnded();
-  }
 
   /** Wraps an already-open stream of `step` (see `recordStream`), with the lazy heartbeat. */
   recordStream<Part>(step: StepSpan, source: AsyncIterable<Part>, options: Omit<RecordStreamOptions<Part>, 'onFirstPull' | 'logger'> = {}): AsyncIterable<Part> {
